@@ -1,0 +1,13 @@
+"""Builds the optional C speedups; the package works without them (pure-Python fallback)."""
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "kitura.websocket._speedups",
+            sources=["kitura/websocket/_speedups.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        )
+    ]
+)
