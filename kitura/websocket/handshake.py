@@ -1,0 +1,233 @@
+"""The server side of the WebSocket opening handshake (RFC 6455 section 4).
+
+This module checks an upgrade request that the HTTP layer has already parsed
+and builds the ``101 Switching Protocols`` head. It is part of the websocket
+core: no I/O, no asyncio, nothing from other kitura layers. Rejections are
+raised as :class:`HandshakeError`, which carries the HTTP answer (status,
+body, extra headers); the body texts are Kitura-WebSocket's.
+
+``headers`` arguments follow Kitura's HeadersContainer: ``headers[name]`` is
+case-insensitive and gives a list of str values or None; several values may
+also arrive comma-merged in one string. A plain dict works too (a missing key
+counts as absent, a str value as a one-item list).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import WebSocketError
+
+__all__ = [
+    "WEBSOCKET_GUID",
+    "HandshakeError",
+    "accept_key",
+    "build_response",
+    "check_origin",
+    "check_request",
+    "choose_subprotocol",
+    "header_values",
+    "no_service_body",
+]
+
+# RFC 6455 section 1.3 (and 4.2.2 step 5.4): the GUID appended to the key.
+WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+# Kitura-WebSocket's texts for the 400 answers.
+_NO_KEY = "Sec-WebSocket-Key header missing in the upgrade request"
+_NO_VERSION = "Sec-WebSocket-Version header missing in the upgrade request"
+_BAD_VERSION = "Only WebSocket protocol version 13 is supported"
+_NO_SERVICE = "No service has been registered for the path "
+
+
+class HandshakeError(WebSocketError):
+    """A rejected upgrade request and the HTTP answer to send.
+
+    ``status``: the HTTP status (400, or 405 for a method other than GET);
+    ``body``: the text of the answer; ``headers``: extra response headers.
+    """
+
+    def __init__(self, status: int, body: str, headers: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(status, body)
+        self.status = status
+        self.body = body
+        self.headers: list[tuple[str, str]] = list(headers) if headers else []
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.body}"
+
+
+def header_values(headers: Any, name: str) -> list[str]:
+    """All values of header ``name``, comma-merged values split, blanks dropped.
+
+    Only for headers whose grammar is a comma-separated list (RFC 7230
+    section 7); ``headers`` as described in the module docstring.
+    """
+    return [item.strip() for value in _raw_values(headers, name) for item in value.split(",") if item.strip()]
+
+
+def _raw_values(headers: Any, name: str) -> list[str]:
+    try:
+        values = headers[name]
+    except KeyError:
+        return []
+    if values is None:
+        return []
+    if isinstance(values, str):
+        return [values]
+    return [str(v) for v in values]
+
+
+def accept_key(key: str) -> str:
+    """The Sec-WebSocket-Accept value for a Sec-WebSocket-Key (RFC 6455 section 4.2.2, step 5.4)."""
+    digest = hashlib.sha1((key + WEBSOCKET_GUID).encode("ascii")).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def check_request(headers: Any, method: str | None = None) -> str:
+    """Check an upgrade request (RFC 6455 section 4.2.1); return its key.
+
+    Raises :class:`HandshakeError` with Kitura's 400 answers, checked in
+    Kitura-WebSocket-NIO's order: key missing, key repeated, version missing,
+    version repeated, version not 13 (that answer carries
+    ``Sec-WebSocket-Version: 13``, RFC 6455 section 4.4). Also rejects a key
+    that is not the base64 form of 16 bytes (section 4.1, item 7) and, when
+    ``method`` is given, a method other than GET (section 4.1, item 2).
+    """
+    # Section 4.1, item 2: "The method of the request MUST be GET".
+    if method is not None and method.upper() != "GET":
+        raise HandshakeError(405, "The WebSocket upgrade request must use the GET method", [("Allow", "GET")])
+    keys = header_values(headers, "Sec-WebSocket-Key")
+    if not keys:
+        raise HandshakeError(400, _NO_KEY)
+    if len(keys) > 1:
+        raise HandshakeError(400, "Sec-WebSocket-Key header must appear exactly once in the upgrade request")
+    key = keys[0]
+    versions = header_values(headers, "Sec-WebSocket-Version")
+    if not versions:
+        raise HandshakeError(400, _NO_VERSION)
+    if len(versions) > 1:
+        raise HandshakeError(400, "Sec-WebSocket-Version header must appear exactly once in the upgrade request")
+    # Section 4.2.2 / 4.4: answer an unsupported version with the one we speak.
+    if versions[0] != "13":
+        raise HandshakeError(400, _BAD_VERSION, [("Sec-WebSocket-Version", "13")])
+    # Section 4.1, item 7: the key is a base64-encoded 16-byte random value.
+    try:
+        raw = base64.b64decode(key.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raw = b""
+    if len(raw) != 16:
+        raise HandshakeError(400, "Sec-WebSocket-Key header must be the base64 encoding of 16 bytes")
+    return key
+
+
+def no_service_body(path: str) -> str:
+    """Kitura's 400 text for a path without a registered service, e.g.
+    ``No service has been registered for the path /x``."""
+    if not path.startswith("/"):
+        path = "/" + path
+    return _NO_SERVICE + path
+
+
+def _check_header_value(name: str, value: str) -> str:
+    if any(c in value for c in "\r\n\0"):
+        raise ValueError(f"{name} value must not contain CR, LF or NUL: {value!r}")
+    return value
+
+
+def build_response(key: str, *, extensions: str | None = None, subprotocol: str | None = None) -> bytes:
+    """The full 101 response head (RFC 6455 section 4.2.2, step 5), ending with CRLF CRLF."""
+    lines = [
+        "HTTP/1.1 101 Switching Protocols",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Accept: {accept_key(key)}",
+    ]
+    if subprotocol:
+        lines.append(f"Sec-WebSocket-Protocol: {_check_header_value('Sec-WebSocket-Protocol', subprotocol)}")
+    if extensions:
+        lines.append(f"Sec-WebSocket-Extensions: {_check_header_value('Sec-WebSocket-Extensions', extensions)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def choose_subprotocol(offered: Iterable[str] | str | None, supported: Sequence[str]) -> str | None:
+    """Pick the subprotocol to answer with (RFC 6455 section 4.2.2, step 5.3 /subprotocol/).
+
+    ``offered``: the Sec-WebSocket-Protocol header values (comma-separated
+    tokens). The server's preference wins: the first entry of ``supported``
+    that the client offered, since the server knows best which of its
+    implementations to use and RFC 6455 leaves the choice to it. Names are
+    compared exactly (they are case-sensitive tokens). None if there is no
+    match, in which case the response has no Sec-WebSocket-Protocol header.
+    """
+    if not offered or not supported:
+        return None
+    if isinstance(offered, str):
+        offered = [offered]
+    tokens = {item.strip() for value in offered for item in value.split(",")}
+    tokens.discard("")
+    for name in supported:
+        if name in tokens:
+            return name
+    return None
+
+
+_DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+
+
+def _normalize_origin(origin: str) -> str:
+    """scheme://host[:port] with lower-case scheme and host and no default port.
+
+    Anything that is not such a URL (for example ``null``, RFC 6454 section
+    7.1) is compared as its lower-cased text.
+    """
+    text = origin.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return text.lower()
+    if not parts.scheme or not parts.hostname or parts.username or parts.password:
+        return text.lower()
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return text.lower()
+    scheme = parts.scheme.lower()
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS.get(scheme):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def check_origin(origin: str | Sequence[str] | None, allowed_origins: Iterable[str] | None) -> bool:
+    """Whether a request's Origin (RFC 6455 section 4.2.1, item 8; RFC 6454) is allowed.
+
+    ``allowed_origins`` None allows everything, and so does an entry ``"*"``.
+    Otherwise the Origin must equal one entry as ``scheme://host[:port]``:
+    scheme and host are compared case-insensitively, a default port (80 for
+    http/ws, 443 for https/wss) equals no port, and no wildcard subdomains.
+    A missing Origin is rejected when a list is configured: browsers always
+    send it on WebSocket requests, and the check exists to stop other sites'
+    pages; clients that are not browsers can set the header themselves.
+    ``origin`` may be the header's list of values: exactly one is required.
+    """
+    if allowed_origins is None:
+        return True
+    allowed = list(allowed_origins)
+    if "*" in allowed:
+        return True
+    if origin is not None and not isinstance(origin, str):
+        values = list(origin)
+        if len(values) != 1:
+            return False
+        origin = values[0]
+    if not origin:
+        return False
+    wanted = _normalize_origin(origin)
+    return any(_normalize_origin(entry) == wanted for entry in allowed)
