@@ -1,0 +1,303 @@
+"""The WebSocket wire format (RFC 6455 section 5).
+
+This module owns the opcodes, ``encode_frame`` (server frames: unmasked,
+header and payload in one bytes object), the Close frame payload
+(``encode_close_payload`` / ``parse_close_payload``) and ``FrameReader``, an
+incremental parser. It imports only the standard library.
+
+Theory of operation of ``FrameReader``: incoming bytes are kept in one buffer
+that is walked by an offset. When the buffer is empty, a fed ``bytes`` object
+is parsed in place (no copy); only an incomplete tail is moved into a
+``bytearray``, which then grows by appending (amortised O(1)) and shrinks by
+deleting its consumed prefix (O(1) in CPython). Each call of ``next_frame``
+looks at the frame header only (O(1)), so bytes that trickle in one at a time
+cost O(n) in total, never O(n²). The payload length is checked against the
+caller's limit as soon as the header is complete, before the payload is
+buffered, so a peer cannot make us buffer more than the limit.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple
+
+from .close_codes import is_valid_close_code
+from .errors import ProtocolError
+from .mask import apply_mask
+
+__all__ = [
+    "OP_CONT",
+    "OP_TEXT",
+    "OP_BINARY",
+    "OP_CLOSE",
+    "OP_PING",
+    "OP_PONG",
+    "DATA_OPCODES",
+    "CONTROL_OPCODES",
+    "RSV1",
+    "RSV2",
+    "RSV3",
+    "MAX_CONTROL_PAYLOAD",
+    "Frame",
+    "FrameReader",
+    "encode_frame",
+    "encode_close_payload",
+    "parse_close_payload",
+]
+
+# RFC 6455 5.2 / 11.8: opcodes.
+OP_CONT = 0x0
+OP_TEXT = 0x1
+OP_BINARY = 0x2
+OP_CLOSE = 0x8
+OP_PING = 0x9
+OP_PONG = 0xA
+DATA_OPCODES = frozenset({OP_CONT, OP_TEXT, OP_BINARY})
+CONTROL_OPCODES = frozenset({OP_CLOSE, OP_PING, OP_PONG})
+_KNOWN_OPCODES = DATA_OPCODES | CONTROL_OPCODES
+
+# RFC 6455 5.2: the reserved bits, as they sit in the first header byte.
+FIN = 0x80
+RSV1 = 0x40
+RSV2 = 0x20
+RSV3 = 0x10
+
+# RFC 6455 5.5: control frames carry at most 125 bytes of payload.
+MAX_CONTROL_PAYLOAD = 125
+
+_NO_LIMIT = 1 << 63
+
+# Precompiled structs, bound once (about 2x faster than struct.pack(fmt, ...)).
+_PACK_BB = struct.Struct("!BB").pack
+_PACK_BBH = struct.Struct("!BBH").pack
+_PACK_BBQ = struct.Struct("!BBQ").pack
+_PACK_H = struct.Struct("!H").pack
+_UNPACK_H = struct.Struct("!H").unpack_from
+_UNPACK_Q = struct.Struct("!Q").unpack_from
+
+# Above this size the masked payload is read through a memoryview instead of
+# being sliced first, saving one copy of the payload.
+_VIEW_AT = 2048
+
+
+class Frame(NamedTuple):
+    """One parsed frame. ``rsv`` holds the RSV bits as in the first header
+    byte (``RSV1`` = 0x40, ``RSV2`` = 0x20, ``RSV3`` = 0x10); ``payload`` is
+    already unmasked."""
+
+    fin: bool
+    rsv: int
+    opcode: int
+    payload: bytes
+
+
+_new_frame = tuple.__new__  # builds a Frame without NamedTuple's Python-level __new__
+
+
+class FrameReader:
+    """Incremental frame parser over one buffer (see the module docstring).
+
+    ``feed(data)`` adds bytes; ``next_frame(limit)`` returns the next complete
+    ``Frame`` or ``None`` when more bytes are needed, and raises
+    ``ProtocolError`` on bad input (the reader is then unusable; call
+    ``discard()``). ``require_mask=True`` (a server) rejects unmasked frames
+    with 1002 (RFC 6455 5.1); ``False`` parses both (used to read server frames
+    in tests and clients).
+    """
+
+    __slots__ = ("_buf", "_pos", "require_mask")
+
+    def __init__(self, *, require_mask: bool = True) -> None:
+        self._buf: bytes | bytearray = b""
+        self._pos = 0
+        self.require_mask = require_mask
+
+    @property
+    def buffered(self) -> int:
+        """How many bytes wait in the buffer (an incomplete frame)."""
+        return len(self._buf) - self._pos
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Append ``data`` to the buffer (a ``bytes`` object is not copied)."""
+        if not data:
+            return
+        buf = self._buf
+        if self._pos >= len(buf):
+            self._buf = data if type(data) is bytes else bytes(data)
+            self._pos = 0
+        elif type(buf) is bytearray:
+            buf += data
+        else:
+            grown = bytearray(memoryview(buf)[self._pos :])
+            grown += data
+            self._buf = grown
+            self._pos = 0
+
+    def discard(self) -> None:
+        """Drop everything buffered (after a failure or a Close frame)."""
+        self._buf = b""
+        self._pos = 0
+
+    def _need_more(self, pos: int) -> None:
+        buf = self._buf
+        if pos >= len(buf):
+            self._buf = b""
+            self._pos = 0
+        elif pos and type(buf) is bytearray:
+            del buf[:pos]  # O(1) in CPython: the bytearray moves its start
+            self._pos = 0
+        else:
+            self._pos = pos
+
+    def next_frame(self, limit: int = _NO_LIMIT, rsv1_limit: int | None = None) -> Frame | None:
+        """Parse the next frame, or return ``None`` when it is not complete yet.
+
+        ``limit`` caps the payload length of data frames (checked from the
+        header, before the payload is buffered): a longer one raises
+        ``ProtocolError(1009)``. ``rsv1_limit``, when given, replaces
+        ``limit`` for frames with RSV1 set (compressed data may be a little
+        larger than its inflated size). Control frames are capped at 125.
+        """
+        buf = self._buf
+        pos = self._pos
+        avail = len(buf) - pos
+        if avail < 2:
+            self._need_more(pos)
+            return None
+        b0 = buf[pos]
+        b1 = buf[pos + 1]
+        opcode = b0 & 0x0F
+        # RFC 6455 5.2: opcodes 3-7 and 0xB-0xF are reserved.
+        if opcode not in _KNOWN_OPCODES:
+            raise ProtocolError(1002, f"reserved opcode {opcode:#x}")
+        length = b1 & 0x7F
+        if opcode >= 8:
+            # RFC 6455 5.5: control frames are never fragmented, payload <= 125.
+            if not b0 & FIN:
+                raise ProtocolError(1002, "fragmented control frame")
+            if length > MAX_CONTROL_PAYLOAD:
+                raise ProtocolError(1002, "control frame too long")
+        masked = b1 & 0x80
+        # RFC 6455 5.1: a server must fail on an unmasked client frame.
+        if not masked and self.require_mask:
+            raise ProtocolError(1002, "unmasked client frame")
+        # RFC 6455 5.2: payload length in 7 bits, or 16 (126) or 64 (127) bits;
+        # non-minimal encodings are accepted.
+        start = pos + 2
+        if length == 126:
+            if avail < 4:
+                self._need_more(pos)
+                return None
+            length = _UNPACK_H(buf, start)[0]
+            start += 2
+        elif length == 127:
+            if avail < 10:
+                self._need_more(pos)
+                return None
+            length = _UNPACK_Q(buf, start)[0]
+            start += 8
+            # RFC 6455 5.2: the most significant bit of a 64-bit length must be 0.
+            if length >> 63:
+                raise ProtocolError(1002, "invalid 64-bit payload length")
+        if opcode < 8:
+            cap = rsv1_limit if (rsv1_limit is not None and b0 & RSV1) else limit
+            if length > cap:
+                raise ProtocolError(1009, "message too big")
+        if masked:
+            end = start + 4 + length
+            if len(buf) < end:
+                self._need_more(pos)
+                return None
+            mask = buf[start : start + 4]
+            start += 4
+            # RFC 6455 5.3: unmask.
+            if length < _VIEW_AT:
+                payload = apply_mask(buf[start:end], mask)
+            else:
+                payload = apply_mask(memoryview(buf)[start:end], mask)
+        else:
+            end = start + length
+            if len(buf) < end:
+                self._need_more(pos)
+                return None
+            payload = buf[start:end] if type(buf) is bytes else bytes(memoryview(buf)[start:end])
+        if end >= len(buf):
+            self._buf = b""
+            self._pos = 0
+        else:
+            self._pos = end
+        return _new_frame(Frame, (b0 >= 0x80, b0 & 0x70, opcode, payload))  # type: ignore[no-any-return]
+
+
+def encode_frame(
+    opcode: int,
+    payload: bytes | bytearray | memoryview,
+    fin: bool = True,
+    rsv1: bool = False,
+    *,
+    mask: bytes | None = None,
+) -> bytes:
+    """Serialize one frame: header and payload in one ``bytes`` object.
+
+    Server frames are never masked (RFC 6455 5.1); ``mask`` (4 bytes) is for
+    clients and tests. The result does not depend on the connection, so one
+    call can frame a message for many receivers (broadcast): pass it to each
+    ``ServerProtocol.send_frame``. ``rsv1`` marks a compressed message
+    (RFC 7692 6).
+    """
+    b0 = opcode
+    if fin:
+        b0 |= FIN
+    if rsv1:
+        b0 |= RSV1
+    n = len(payload)
+    if mask is None:
+        # RFC 6455 5.2: the shortest length encoding.
+        if n < 126:
+            return _PACK_BB(b0, n) + payload
+        if n < 0x10000:
+            return _PACK_BBH(b0, 126, n) + payload
+        return _PACK_BBQ(b0, 127, n) + payload
+    if n < 126:
+        head = _PACK_BB(b0, 0x80 | n)
+    elif n < 0x10000:
+        head = _PACK_BBH(b0, 0xFE, n)
+    else:
+        head = _PACK_BBQ(b0, 0xFF, n)
+    return head + mask + apply_mask(payload, mask)
+
+
+def encode_close_payload(code: int, reason: str = "") -> bytes:
+    """The payload of a Close frame (RFC 6455 5.5.1): 2-byte code + UTF-8 reason.
+
+    Code 1005 without a reason gives the empty payload (RFC 6455 7.1.5).
+    Raises ``ValueError`` when the payload would exceed 125 bytes.
+    """
+    if code == 1005 and not reason:
+        return b""
+    data = _PACK_H(code) + reason.encode("utf-8")
+    if len(data) > MAX_CONTROL_PAYLOAD:
+        raise ValueError("close reason longer than 123 bytes")
+    return data
+
+
+def parse_close_payload(payload: bytes | bytearray | memoryview) -> tuple[int, str]:
+    """Parse a Close frame payload into ``(code, reason)`` (RFC 6455 5.5.1).
+
+    The empty payload gives ``(1005, "")`` (RFC 6455 7.1.5). Raises
+    ``ProtocolError(1002)`` for a 1-byte payload or a code that may not be
+    sent (RFC 6455 7.4), ``ProtocolError(1007)`` for a reason that is not UTF-8.
+    """
+    n = len(payload)
+    if n == 0:
+        return 1005, ""
+    if n == 1:
+        raise ProtocolError(1002, "close frame payload of 1 byte")
+    code = _UNPACK_H(payload)[0]
+    if not is_valid_close_code(code):
+        raise ProtocolError(1002, f"invalid close code {code}")
+    try:
+        reason = bytes(payload[2:]).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(1007, "invalid UTF-8 in close reason") from None
+    return code, reason

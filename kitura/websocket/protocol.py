@@ -1,0 +1,455 @@
+"""The sans-I/O WebSocket server protocol (RFC 6455 sections 5-8, RFC 7692 6).
+
+This module owns ``ServerProtocol``, one per connection, after the opening
+handshake: bytes in (``receive_data``, ``receive_eof``), events out
+(``events_received``) and bytes out (``data_to_send``). It assembles
+fragmented messages, validates UTF-8, enforces the size limits, answers
+pings, runs the close handshake and maps every parse error to a close code.
+It does no I/O and imports only the standard library (``deflate`` is passed in).
+
+Theory of operation:
+
+- ``receive_data`` is the single error boundary: a ``ProtocolError`` raised
+  anywhere below becomes ``fail(error.code, error.reason)``, any other
+  exception is logged and becomes ``fail(1011)``. Nothing escapes it.
+- A message that fits in one uncompressed frame takes a fast path in the
+  parse loop (no assembly state touched). Fragmented or compressed messages
+  go through ``_on_data``, which keeps the parts in a list and joins them
+  once at the end (no quadratic copying). Text is decoded fragment by
+  fragment with an incremental UTF-8 decoder, so an invalid byte fails the
+  connection (1007) as soon as its frame arrives.
+- Before a data frame's payload is buffered, its length is checked against
+  what is left of the message budget (``max_message_size``); compressed
+  messages pass the remaining budget to ``deflate.decompress``.
+- States: OPEN -> CLOSING (we sent a Close, wait for the peer's) -> CLOSED,
+  or OPEN -> CLOSED directly (the peer's Close was echoed, or ``fail``).
+  In CLOSED every further input is ignored and ``close_expected()`` is True:
+  the server should close the TCP connection (RFC 6455 7.1.1).
+"""
+
+from __future__ import annotations
+
+import codecs
+import enum
+import logging
+from typing import Protocol
+
+from .close_codes import is_valid_close_code
+from .errors import ProtocolError
+from .events import BinaryMessage, CloseReceived, Event, Ping, Pong, TextMessage
+from .frames import (
+    MAX_CONTROL_PAYLOAD,
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONT,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    RSV1,
+    FrameReader,
+    encode_close_payload,
+    encode_frame,
+    parse_close_payload,
+)
+
+__all__ = [
+    "State",
+    "ServerProtocol",
+    "Deflate",
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "DEFAULT_MAX_FRAGMENTS",
+]
+
+DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
+"""Largest message accepted by default: 16 MiB, Kitura's frame limit."""
+
+DEFAULT_MAX_FRAGMENTS = 100_000
+"""Most frames one message may be cut into by default."""
+
+_UNLIMITED = 1 << 63
+_Utf8Decoder = codecs.getincrementaldecoder("utf-8")
+
+
+class State(enum.Enum):
+    """Connection state after the opening handshake (RFC 6455 4.1, 7)."""
+
+    OPEN = 1
+    CLOSING = 2
+    CLOSED = 3
+
+
+_OPEN = State.OPEN
+_CLOSING = State.CLOSING
+_CLOSED = State.CLOSED
+
+
+class Deflate(Protocol):
+    """What ``ServerProtocol`` needs from ``deflate.PerMessageDeflate`` (RFC 7692)."""
+
+    def decompress(self, payload: bytes, fin: bool, max_length: int) -> bytes: ...
+
+    def compress(self, data: bytes) -> bytes: ...
+
+
+def _truncate_reason(reason: str) -> str:
+    # RFC 6455 5.5: a Close payload is at most 125 bytes, 2 of them the code.
+    data = reason.encode("utf-8")
+    if len(data) <= MAX_CONTROL_PAYLOAD - 2:
+        return reason
+    return data[: MAX_CONTROL_PAYLOAD - 2].decode("utf-8", "ignore")
+
+
+class ServerProtocol:
+    """Sans-I/O WebSocket server side of one connection (after the handshake).
+
+    Args:
+        max_message_size: largest message accepted, in bytes after inflating
+            (default 16 MiB); ``None`` for no limit. Past it: fail 1009.
+        max_fragments: most frames in one message (default 100,000);
+            ``None`` for no limit. Past it: fail 1008 ("too many fragments").
+        deflate: the negotiated permessage-deflate codec, or ``None``. When
+            set, RSV1 is accepted on the first frame of a data message and
+            ``send_text``/``send_binary`` compress messages of at least
+            ``deflate.min_size`` bytes (an optional attribute, default 0).
+        logger: where unexpected errors are logged (default ``kitura.websocket``).
+
+    Public attributes (read them, do not assign):
+        state: ``State.OPEN``, ``CLOSING`` or ``CLOSED``.
+        close_code, close_reason: what the peer sent in its Close frame; 1005
+            for an empty Close, 1006 after ``receive_eof`` without a Close;
+            ``None``/``""`` until then.
+        local_close_code, local_close_reason: added member: the code and
+            reason this side closed with (the Close frame sent by
+            ``send_close``/``fail``, the echo of the peer's Close, or the
+            code given to ``fail`` even when no frame could be sent);
+            ``None``/``""`` until then.
+        max_message_size, max_fragments: the limits in force.
+
+    Use: feed ``receive_data(bytes)``; then write ``data_to_send()`` to the
+    transport and handle ``events_received()``; close the TCP connection when
+    ``close_expected()`` is True.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
+        max_fragments: int | None = DEFAULT_MAX_FRAGMENTS,
+        deflate: Deflate | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        # Configuration.
+        self.max_message_size = max_message_size
+        self.max_fragments = max_fragments
+        self._max_size = _UNLIMITED if max_message_size is None else max_message_size
+        self._max_frags = _UNLIMITED if max_fragments is None else max_fragments
+        self._deflate = deflate
+        self._compress_min: int = getattr(deflate, "min_size", 0) or 0
+        # A compressed frame may be a little larger than its inflated size
+        # (stored deflate blocks add 5 bytes per block); allow 1/256 + 1 KiB.
+        self._max_wire: int | None = (
+            None if deflate is None else self._max_size + (self._max_size >> 8) + 1024
+        )
+        self._logger = logger if logger is not None else logging.getLogger("kitura.websocket")
+        self._debug = self._logger.isEnabledFor(logging.DEBUG)
+
+        # Connection state.
+        self.state = _OPEN
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.local_close_code: int | None = None
+        self.local_close_reason = ""
+        self._reader = FrameReader(require_mask=True)
+        self._events: list[Event] = []
+        self._out: list[bytes] = []
+
+        # The message being assembled (_msg_opcode == 0: none).
+        self._msg_opcode = 0
+        self._msg_compressed = False
+        self._msg_parts: list[bytes] | list[str] = []
+        self._msg_size = 0  # payload bytes so far, after inflating
+        self._msg_wire = 0  # compressed bytes so far
+        self._msg_frames = 0
+        self._decoder = _Utf8Decoder()
+        # Payload caps for the next frame, from the header (see FrameReader.next_frame).
+        self._limit = self._max_size
+        self._rsv1_limit = self._max_wire
+
+    # ------------------------------------------------------------------ input
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes received from the peer; never raises.
+
+        Complete frames are processed at once: events are queued for
+        ``events_received()``, answers (pongs, the Close echo, a failure's
+        Close) for ``data_to_send()``. Bytes are ignored once the state is
+        CLOSED (after the peer's Close, after ``fail``, after EOF).
+        """
+        if self.state is _CLOSED:
+            return
+        reader = self._reader
+        reader.feed(data)
+        events = self._events
+        try:
+            while True:
+                frame = reader.next_frame(self._limit, self._rsv1_limit)
+                if frame is None:
+                    return
+                fin, rsv, opcode, payload = frame
+                if self._debug:
+                    self._logger.debug("< %s", frame)
+                if opcode >= 8:
+                    self._on_control(rsv, opcode, payload)
+                    if self.state is _CLOSED:
+                        return
+                elif fin and opcode and not rsv and not self._msg_opcode:
+                    # Fast path: a whole uncompressed message in one frame
+                    # (its size was checked by next_frame against _limit).
+                    if opcode == OP_TEXT:
+                        try:
+                            text = payload.decode("utf-8")
+                        except UnicodeDecodeError:  # RFC 6455 8.1
+                            raise ProtocolError(1007, "invalid UTF-8 in text message") from None
+                        events.append(TextMessage(text))
+                    else:
+                        events.append(BinaryMessage(payload))
+                else:
+                    self._on_data(fin, rsv, opcode, payload)
+        except ProtocolError as exc:
+            if self._debug:
+                self._logger.debug("! failing the connection: %s", exc)
+            self.fail(exc.code, exc.reason)
+        except Exception:
+            # RFC 6455 7.4.1: 1011, an unexpected condition; no details to the peer.
+            self._logger.exception("unexpected error while processing WebSocket data")
+            self.fail(1011)
+
+    def receive_eof(self) -> None:
+        """The peer closed the TCP connection (or it was lost).
+
+        Without a Close frame before it, ``close_code`` becomes 1006
+        (RFC 6455 7.1.5, 7.4.1). The state becomes CLOSED.
+        """
+        if self.close_code is None:
+            self.close_code = 1006
+            self.close_reason = ""
+        self._enter_closed()
+
+    def events_received(self) -> list[Event]:
+        """Return the events received since the last call (and forget them)."""
+        events = self._events
+        self._events = []
+        return events
+
+    def data_to_send(self) -> list[bytes]:
+        """Return the frames to write, in order, since the last call (and forget them)."""
+        out = self._out
+        self._out = []
+        return out
+
+    def close_expected(self) -> bool:
+        """True when the server should now close the TCP connection (RFC 6455 7.1.1).
+
+        That is once the state is CLOSED: the close handshake finished, the
+        connection failed, or EOF was received.
+        """
+        return self.state is _CLOSED
+
+    # ----------------------------------------------------------------- output
+
+    def send_text(self, data: str | bytes) -> None:
+        """Send a text message in one frame (compressed when deflate is on).
+
+        ``bytes`` must already be UTF-8. Does nothing unless the state is OPEN
+        (RFC 6455 5.5.1: no data after our Close).
+        """
+        if self.state is not _OPEN:
+            return
+        if data.__class__ is str:
+            data = data.encode("utf-8")  # type: ignore[union-attr]
+        self._send_message(OP_TEXT, data)  # type: ignore[arg-type]
+
+    def send_binary(self, data: bytes | bytearray | memoryview) -> None:
+        """Send a binary message in one frame (compressed when deflate is on).
+
+        Does nothing unless the state is OPEN.
+        """
+        if self.state is not _OPEN:
+            return
+        self._send_message(OP_BINARY, data)
+
+    def _send_message(self, opcode: int, data: bytes | bytearray | memoryview) -> None:
+        deflate = self._deflate
+        if deflate is not None and len(data) >= self._compress_min:
+            # RFC 7692 6: RSV1 on the (only) frame of a compressed message.
+            self._out.append(encode_frame(opcode, deflate.compress(bytes(data)), True, True))
+        else:
+            self._out.append(encode_frame(opcode, data))
+
+    def send_frame(self, frame: bytes) -> None:
+        """Added member: queue a data frame already made by ``frames.encode_frame``.
+
+        For broadcast: frame a message once (uncompressed, so valid on every
+        connection whatever was negotiated) and pass the same bytes to each
+        receiver's protocol. Does nothing unless the state is OPEN.
+        """
+        if self.state is _OPEN:
+            self._out.append(frame)
+
+    def send_ping(self, data: bytes = b"") -> None:
+        """Send a Ping (RFC 6455 5.5.2). ``ValueError`` past 125 bytes.
+
+        Does nothing unless the state is OPEN.
+        """
+        if len(data) > MAX_CONTROL_PAYLOAD:
+            raise ValueError("ping payload longer than 125 bytes")
+        if self.state is _OPEN:
+            self._out.append(encode_frame(OP_PING, data))
+
+    def send_pong(self, data: bytes = b"") -> None:
+        """Send an unsolicited Pong, a heartbeat (RFC 6455 5.5.3). ``ValueError`` past 125 bytes.
+
+        Does nothing unless the state is OPEN.
+        """
+        if len(data) > MAX_CONTROL_PAYLOAD:
+            raise ValueError("pong payload longer than 125 bytes")
+        if self.state is _OPEN:
+            self._out.append(encode_frame(OP_PONG, data))
+
+    def send_close(self, code: int = 1000, reason: str = "") -> None:
+        """Start the close handshake (RFC 6455 7.1.2): send Close, state CLOSING.
+
+        The peer's Close then completes it (state CLOSED, ``close_expected()``).
+        ``code`` 1005 sends an empty Close; other codes must be valid on the
+        wire (RFC 6455 7.4), else ``ValueError``. ``reason`` is cut to fit 123
+        bytes of UTF-8. Does nothing unless the state is OPEN.
+        """
+        if code != 1005 and not is_valid_close_code(code):
+            raise ValueError(f"close code {code} may not be sent (RFC 6455 7.4)")
+        if self.state is not _OPEN:
+            return
+        self._queue_close(code, reason)
+        self.state = _CLOSING
+
+    def fail(self, code: int, reason: str = "") -> None:
+        """Fail the WebSocket connection (RFC 6455 7.1.7).
+
+        Sends a Close with ``code`` and ``reason`` if the state is OPEN and the
+        code may be sent (so ``fail(1006)`` sends nothing), then enters
+        CLOSED: further input is ignored and ``close_expected()`` is True, so
+        the TCP connection should be closed now. Does nothing when CLOSED.
+        """
+        if self.state is _CLOSED:
+            return
+        if self.state is _OPEN:
+            if is_valid_close_code(code):
+                self._queue_close(code, reason)
+            else:
+                self.local_close_code = code
+                self.local_close_reason = reason
+        self._enter_closed()
+
+    # --------------------------------------------------------------- internal
+
+    def _queue_close(self, code: int, reason: str) -> None:
+        reason = _truncate_reason(reason)
+        self._out.append(encode_frame(OP_CLOSE, encode_close_payload(code, reason)))
+        self.local_close_code = code
+        self.local_close_reason = reason
+
+    def _enter_closed(self) -> None:
+        self.state = _CLOSED
+        self._reader.discard()
+        self._msg_opcode = 0
+        self._msg_parts = []
+
+    def _on_control(self, rsv: int, opcode: int, payload: bytes) -> None:
+        # FrameReader has checked fin and the 125-byte limit (RFC 6455 5.5).
+        if rsv:
+            # RFC 6455 5.2, RFC 7692 6: no extension defines RSV bits on control frames.
+            raise ProtocolError(1002, "RSV bit set on a control frame")
+        if opcode == OP_PING:
+            self._events.append(Ping(payload))
+            if self.state is _OPEN:
+                # RFC 6455 5.5.3: the Pong carries the Ping's payload.
+                self._out.append(encode_frame(OP_PONG, payload))
+        elif opcode == OP_PONG:
+            # RFC 6455 5.5.3: an unsolicited Pong is allowed and needs no answer.
+            self._events.append(Pong(payload))
+        else:
+            code, reason = parse_close_payload(payload)
+            self.close_code = code
+            self.close_reason = reason
+            self._events.append(CloseReceived(code, reason))
+            if self.state is _OPEN:
+                # RFC 6455 5.5.1: answer with a Close, echoing the status code
+                # (an empty Close gets an empty Close).
+                self._queue_close(code, "")
+            # RFC 6455 7.1.1/5.5.1: the handshake is complete; the server
+            # closes TCP, and nothing after the Close frame is processed.
+            self._enter_closed()
+
+    def _on_data(self, fin: bool, rsv: int, opcode: int, payload: bytes) -> None:
+        if opcode == OP_CONT:
+            # RFC 6455 5.4: a continuation frame needs a message in progress.
+            if not self._msg_opcode:
+                raise ProtocolError(1002, "continuation frame without a message to continue")
+            if rsv:
+                # RFC 7692 6.1: RSV1 only on the first frame of a message.
+                raise ProtocolError(1002, "RSV bit set on a continuation frame")
+        else:
+            # RFC 6455 5.4: no new data message inside a fragmented one.
+            if self._msg_opcode:
+                raise ProtocolError(1002, "new data frame inside a fragmented message")
+            if rsv:
+                # RFC 6455 5.2: RSV bits need a negotiated extension;
+                # RFC 7692 6: permessage-deflate defines RSV1 only.
+                if rsv != RSV1 or self._deflate is None:
+                    raise ProtocolError(1002, "RSV bits set without a negotiated extension")
+            self._msg_opcode = opcode
+            self._msg_compressed = bool(rsv)
+            self._msg_parts = []
+            self._msg_size = 0
+            self._msg_wire = 0
+            self._msg_frames = 0
+            if opcode == OP_TEXT:
+                self._decoder.reset()
+        self._msg_frames += 1
+        if self._msg_frames > self._max_frags:
+            raise ProtocolError(1008, "too many fragments in one message")
+        if self._msg_compressed:
+            self._msg_wire += len(payload)
+            # RFC 7692 7.2.2; the codec raises 1009 past the remaining budget.
+            payload = self._deflate.decompress(  # type: ignore[union-attr]
+                payload, fin, self._max_size - self._msg_size
+            )
+        self._msg_size += len(payload)
+        if self._msg_size > self._max_size:
+            raise ProtocolError(1009, "message too big")
+        if self._msg_opcode == OP_TEXT:
+            try:
+                # RFC 6455 8.1: fail as soon as the bytes cannot be UTF-8.
+                text = self._decoder.decode(payload, fin)
+            except UnicodeDecodeError:
+                raise ProtocolError(1007, "invalid UTF-8 in text message") from None
+            if text:
+                self._msg_parts.append(text)  # type: ignore[arg-type]
+        elif payload:
+            self._msg_parts.append(payload)  # type: ignore[arg-type]
+        if fin:
+            parts = self._msg_parts
+            if self._msg_opcode == OP_TEXT:
+                self._events.append(TextMessage(parts[0] if len(parts) == 1 else "".join(parts)))  # type: ignore[arg-type]
+            else:
+                self._events.append(BinaryMessage(parts[0] if len(parts) == 1 else b"".join(parts)))  # type: ignore[arg-type]
+            self._msg_opcode = 0
+            self._msg_parts = []
+            self._limit = self._max_size
+            self._rsv1_limit = self._max_wire
+        else:
+            # What is left of the budget caps the next frame's payload.
+            if self._msg_compressed:
+                self._limit = self._max_wire - self._msg_wire  # type: ignore[operator]
+            else:
+                self._limit = self._max_size - self._msg_size
+            self._rsv1_limit = None
