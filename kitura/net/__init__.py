@@ -1,0 +1,25 @@
+"""KituraNet for Python: the HTTP/1.1 server layer.
+
+See docs/net.md. Import direction: this package imports only ``kitura.log`` and the
+standard library (plus httptools and uvloop); the WebSocket layer plugs in through
+``ConnectionUpgrader``.
+"""
+
+from .delegate import ServerDelegate
+from .headers import HeadersContainer
+from .http import HTTP
+from .listener_group import ListenerGroup
+from .options import KeepAliveState, ServerOptions
+from .request import ServerRequest
+from .response import ServerResponse
+from .server import HTTPServer, ServerState
+from .status import HTTPStatusCode, HTTPStatusCodeClass
+from .tls import SSLConfiguration
+from .upgrade import ConnectionUpgradeFactory, ConnectionUpgrader, UpgradeHandover, UpgradeRejection
+
+__all__ = [
+    "HTTP", "HTTPServer", "ServerState", "ServerDelegate", "ServerRequest", "ServerResponse",
+    "HeadersContainer", "HTTPStatusCode", "HTTPStatusCodeClass", "ServerOptions", "KeepAliveState",
+    "ListenerGroup", "SSLConfiguration", "ConnectionUpgrader", "ConnectionUpgradeFactory",
+    "UpgradeHandover", "UpgradeRejection",
+]

@@ -1,0 +1,434 @@
+"""``HTTPConnection``: one asyncio Protocol per client connection, fed by httptools callbacks.
+
+Theory of operation. httptools calls ``on_*`` as it parses; each complete request
+goes into ``_queue``. Requests are answered one at a time, in order (HTTP/1.1
+pipelining, RFC 9112 9.3.2): ``_process_queue`` dispatches the head of the queue
+and the next one only after its response completed (``response_complete``, always on
+the loop thread). Protocol errors (``errors.HTTPError``) are raised inside the
+callbacks, caught once in ``data_received`` and queued as an answer, so they too are
+sent in order, followed by closing the connection.
+
+Time limits are deadlines checked by the server's once-a-second sweep: while a
+request head is awaited ``header_timeout`` (408, then close; slowloris), while idle
+between requests ``keep_alive_timeout`` (close). A request being handled has none.
+
+An upgrade request (``Connection: upgrade`` + ``Upgrade: token``) whose token has a
+factory in ``upgrade.ConnectionUpgrader`` is handed over with the bytes read after
+its head; every other request goes to the delegate. This is the only module that
+imports httptools.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any, Optional
+
+import httptools
+
+from .errors import BadRequest, HeaderFieldsTooLarge, HTTPError, PayloadTooLarge, RequestTimeout, URITooLong
+from .headers import HeadersContainer
+from .http11 import CONTINUE_100, simple_response
+from .loop import start_coroutine, worker_pool
+from .request import ServerRequest
+from .response import ServerResponse
+from .upgrade import ConnectionUpgrader, UpgradeHandover, UpgradeRejection
+
+if TYPE_CHECKING:
+    from .server import HTTPServer
+
+__all__ = ["HTTPConnection"]
+
+_log = logging.getLogger("kitura.net")
+
+#: Pipelined requests parsed ahead of the one being answered before reading pauses.
+MAX_QUEUED_REQUESTS = 32
+#: Bytes a client may send after an upgrade request before it was answered.
+MAX_UPGRADE_EARLY_DATA = 1024 * 1024
+
+
+class HTTPConnection(asyncio.Protocol):
+    def __init__(self, server: "HTTPServer", loop: asyncio.AbstractEventLoop) -> None:
+        # global state
+        self.server = server
+        self.loop = loop
+        self.options = server.options
+        self.transport: Optional[asyncio.Transport] = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.remote_address = ""
+        self._scheme = "https" if server._ssl_context is not None else "http"
+        self._local_port: int | None = None
+
+        # per-connection state
+        self._queue: deque[Any] = deque()
+        self._current: Optional[ServerResponse] = None
+        self._processing = False
+        self._closed = False
+        self._counted = False
+        self._reading_paused = False
+        self._writing_paused = False
+        self._requests = 0
+        self._deadline: float | None = None
+        self._deadline_answer: int | None = None  # 408 while awaiting a head, None when idle
+        self._failed = False  # a protocol error was queued: parse no more
+        self._upgrade_buffer: bytearray | None = None
+        self._upgraded: Any = None
+
+        # per-request parse state
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._header_bytes = 0
+        self._head_bytes = 0
+        self._in_head = False
+        self._body: bytearray | None = None
+        self._expect_continue = False
+
+    # --- asyncio.Protocol ----------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, (tuple, list)) and peer:
+            self.remote_address = str(peer[0])
+        sock = transport.get_extra_info("sockname")
+        if isinstance(sock, (tuple, list)) and len(sock) > 1:
+            self._local_port = sock[1]
+        server = self.server
+        limit = self.options.connection_limit
+        if limit is not None and len(server._connections) >= limit:
+            self._reject_connection(limit)
+            return
+        server._connections.add(self)
+        self._counted = True
+        self._deadline = self.loop.time() + self.options.header_timeout
+        self._deadline_answer = 408
+        if server._ssl_context is not None:
+            transport.pause_reading()  # type: ignore[attr-defined]
+            self.loop.create_task(self._start_tls())
+
+    def _reject_connection(self, limit: int) -> None:
+        answer = self.options.connection_response_generator(limit, self.remote_address)
+        if answer is not None and self.server._ssl_context is None:
+            status, body = answer
+            self.transport.write(simple_response(int(status), body.encode("utf-8")))  # type: ignore[union-attr]
+        self._closed = True
+        self.transport.close()  # type: ignore[union-attr]
+
+    async def _start_tls(self) -> None:
+        server = self.server
+        try:
+            self.transport = await self.loop.start_tls(  # type: ignore[assignment]
+                self.transport, self, server._ssl_context, server_side=True,  # type: ignore[arg-type]
+                ssl_handshake_timeout=self.options.header_timeout,
+            )
+        except Exception as exc:  # noqa: BLE001 - a client's failed handshake
+            self._forget()
+            if self.transport is not None:
+                self.transport.abort()
+            server._client_connection_failed(exc)
+            return
+        if self.transport is None:
+            self._forget()
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        self._closed = True
+        self._current = None
+        self._queue.clear()
+        self._forget()
+
+    def _forget(self) -> None:
+        self._closed = True
+        if self._counted:
+            self._counted = False
+            self.server._connections.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self._upgrade_buffer is not None:
+            self._upgrade_buffer += data
+            if len(self._upgrade_buffer) > MAX_UPGRADE_EARLY_DATA:
+                self._close()
+            return
+        if self._failed or self._closed:
+            return
+        head_continues = self._in_head
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            self._upgrade_buffer = bytearray(data[upgrade.args[0]:])
+        except HTTPError as err:
+            self._queue_error(err)
+        except httptools.HttpParserError as err:
+            self._queue_error(BadRequest(str(err)))
+        else:
+            if self._in_head and head_continues:
+                self._head_bytes += len(data)
+                if self._head_bytes > self.options.max_request_line + self.options.max_header_size:
+                    self._queue_error(HeaderFieldsTooLarge("request head too large"))
+        if self._queue and not self._processing:
+            self._process_queue()
+        if len(self._queue) > MAX_QUEUED_REQUESTS and not self._reading_paused:
+            self._pause_reading()
+
+    def eof_received(self) -> Optional[bool]:
+        # A half-closed client may still read our answers to what it sent (RFC 9112 9.6).
+        if self._current is None and not self._queue:
+            return None  # close now
+        return True
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+        self._pause_reading()
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        if not self._processing:
+            self._process_queue()
+        self._resume_reading()
+
+    # --- httptools callbacks --------------------------------------------------
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = []
+        self._header_bytes = 0
+        self._head_bytes = 0
+        self._in_head = True
+        self._body = None
+        self._expect_continue = False
+        if self._current is None and not self._queue:
+            self._deadline = self.loop.time() + self.options.header_timeout
+            self._deadline_answer = 408
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        if len(self._url) > self.options.max_request_line:
+            raise URITooLong("request line too long")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers.append((name, value))
+        self._header_bytes += len(name) + len(value) + 4
+        options = self.options
+        if len(self._headers) > options.max_header_count or self._header_bytes > options.max_header_size:
+            raise HeaderFieldsTooLarge("too many or too large header fields")
+        size = len(name)
+        if size == 14 and name.lower() == b"content-length":
+            limit = options.request_size_limit
+            if limit is not None and int(value) > limit:
+                raise PayloadTooLarge("Content-Length over the limit")
+        elif size == 6 and name.lower() == b"expect":
+            if value.strip().lower() == b"100-continue":
+                self._expect_continue = True
+            else:
+                raise _ExpectationFailed()
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        if self._current is None and not self._queue:
+            self._deadline = None
+            if self._expect_continue and self.parser.get_http_version() == "1.1":
+                self.transport.write(CONTINUE_100)  # type: ignore[union-attr]
+
+    def on_body(self, body: bytes) -> None:
+        if self._body is None:
+            self._body = bytearray(body)
+        else:
+            self._body += body
+        limit = self.options.request_size_limit
+        if limit is not None and len(self._body) > limit:
+            raise PayloadTooLarge("body over the limit")
+
+    def on_message_complete(self) -> None:
+        parser = self.parser
+        version = parser.get_http_version()
+        request = ServerRequest(
+            parser.get_method().decode("ascii"),
+            self._url,
+            self._headers,
+            self._body if self._body is not None else b"",
+            self.remote_address,
+            (1, 1) if version == "1.1" else (int(version[0]), int(version[2])),
+            self._scheme,
+            self._local_port,
+        )
+        self._requests += 1
+        max_requests = self.server.keep_alive_state.max_requests
+        request.keep_alive = parser.should_keep_alive() and (max_requests is None or self._requests < max_requests)
+        if parser.should_upgrade():
+            request._upgrade = b"1"
+        self._queue.append(request)
+
+    # --- answering in order ----------------------------------------------------
+    def _process_queue(self) -> None:
+        self._processing = True
+        try:
+            queue = self._queue
+            while queue and self._current is None and not self._closed and not self._writing_paused:
+                item = queue.popleft()
+                if isinstance(item, HTTPError):
+                    self._answer_error(item)
+                    return
+                if item._upgrade is not None and self._upgrade(item):
+                    return
+                self._dispatch(item)
+        finally:
+            self._processing = False
+        if self._current is None and not queue and not self._closed:
+            if self._upgrade_buffer is None and not self._in_head:
+                self._deadline = self.loop.time() + self.options.keep_alive_timeout
+                self._deadline_answer = None
+            self._resume_reading()
+
+    def _dispatch(self, request: ServerRequest) -> None:
+        response = ServerResponse(self, request)
+        self._current = response
+        self._deadline = None
+        delegate = self.server.delegate
+        if delegate is None:
+            response.status_code = 404
+            response.end()
+            return
+        if self.server._handler_is_async:
+            start_coroutine(delegate.handle(request, response), lambda exc: self._handler_failed(response, exc))
+        else:
+            worker_pool().submit(self._run_sync_handler, delegate.handle, request, response)
+
+    def _run_sync_handler(self, handle: Any, request: ServerRequest, response: ServerResponse) -> None:
+        """Runs on a worker thread."""
+        try:
+            handle(request, response)
+        except BaseException as exc:  # noqa: BLE001 - answered with 500 on the loop
+            try:
+                self.loop.call_soon_threadsafe(self._handler_failed, response, exc)
+            except RuntimeError:  # the loop is closed: the server is gone
+                pass
+
+    def _handler_failed(self, response: ServerResponse, exc: BaseException) -> None:
+        _log.error("Error in the handler of %r", response.request, exc_info=(type(exc), exc, exc.__traceback__))
+        if response is not self._current or response.ended:
+            return
+        if response.headers_sent:
+            self._close()  # part of the answer is out: the only honest end is to cut it
+            return
+        response.headers = HeadersContainer()
+        response.status_code = 500
+        response.end()
+
+    def response_write(self, response: ServerResponse, data: bytes) -> None:
+        if response is self._current and not self._closed:
+            self.transport.write(data)  # type: ignore[union-attr]
+
+    def response_complete(self, response: ServerResponse, data: bytes, keep_alive: bool) -> None:
+        if response is not self._current or self._closed:
+            return
+        transport = self.transport
+        if data:
+            transport.write(data)  # type: ignore[union-attr]
+        self._current = None
+        if not keep_alive:
+            self._close()
+        elif not self._processing:
+            self._process_queue()
+
+    # --- errors ----------------------------------------------------------------
+    def _queue_error(self, err: HTTPError) -> None:
+        self._failed = True
+        self._in_head = False
+        self._queue.append(err)
+        self._pause_reading()
+
+    def _answer_error(self, err: HTTPError) -> None:
+        status, body = err.status, b""
+        if isinstance(err, PayloadTooLarge):
+            limit = self.options.request_size_limit or 0
+            answer = self.options.request_size_response_generator(limit, self.remote_address)
+            if answer is None:
+                self._close()
+                return
+            status, body = int(answer[0]), answer[1].encode("utf-8")
+        _log.debug("Answering %d to %s: %s", status, self.remote_address, err.message)
+        self.transport.write(simple_response(status, body))  # type: ignore[union-attr]
+        self._close()
+
+    def check_deadline(self, now: float) -> None:
+        """Called by the server's sweep: act on an expired header or keep-alive deadline."""
+        deadline = self._deadline
+        if deadline is None or now < deadline or self._closed or self._upgraded is not None:
+            return
+        self._deadline = None
+        if self._deadline_answer is not None:
+            self._failed = True
+            self._queue.clear()
+            self._answer_error(RequestTimeout("request head not received in time"))
+        else:
+            self._close()
+
+    # --- upgrade ---------------------------------------------------------------
+    def _upgrade(self, request: ServerRequest) -> bool:
+        """Hand the connection to an upgrade factory; False if none takes the request's token."""
+        tokens = request.headers.first("Upgrade") or ""
+        factory = None
+        for token in tokens.split(","):
+            factory = ConnectionUpgrader.factory(token.split("/")[0])
+            if factory is not None:
+                break
+        leftover = bytes(self._upgrade_buffer or b"")
+        if factory is None:
+            # An ordinary request after all: parse what follows it with a fresh parser.
+            self._upgrade_buffer = None
+            self.parser = httptools.HttpRequestParser(self)
+            if leftover:
+                self.loop.call_soon(self.data_received, leftover)
+            return False
+        self._upgrade_buffer = None
+        self._deadline = None
+        handover = UpgradeHandover(request, self.transport, leftover, self.server,  # type: ignore[arg-type]
+                                   self._set_upgraded, self._forget)
+        try:
+            rejection = factory.upgrade(handover)
+        except Exception:  # noqa: BLE001
+            _log.exception("Upgrade factory %r failed", factory.name)
+            rejection = UpgradeRejection(500)
+        if handover.taken:
+            return True
+        if rejection is None:
+            rejection = UpgradeRejection(500)
+        self.transport.write(  # type: ignore[union-attr]
+            simple_response(rejection.status, rejection.body, close=True, headers=rejection.headers)
+        )
+        self._close()
+        return True
+
+    def _set_upgraded(self, protocol: Any) -> None:
+        self._upgraded = protocol
+        self._current = None
+        self._queue.clear()
+
+    # --- closing ---------------------------------------------------------------
+    def shutdown(self) -> None:
+        """The server stops: close this connection (an upgraded one closes its own way)."""
+        if self._upgraded is not None:
+            self._upgraded.shutdown()
+        else:
+            self._close()
+
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if self.transport is not None:
+                self.transport.close()
+        self._forget()
+
+    def _pause_reading(self) -> None:
+        if not self._reading_paused and self.transport is not None and not self._closed:
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self._reading_paused and not self._failed and not self._writing_paused and not self._closed:
+            self._reading_paused = False
+            self.transport.resume_reading()  # type: ignore[union-attr]
+
+
+class _ExpectationFailed(HTTPError):
+    """RFC 9110 10.1.1: an Expect value other than 100-continue gets 417."""
+
+    status = 417

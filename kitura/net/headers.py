@@ -1,0 +1,140 @@
+"""``HeadersContainer``: Kitura's case-insensitive multi-valued header map.
+
+Kitura's rules for ``append``: ``Set-Cookie`` values are kept apart (one line each);
+for the single-value headers in ``SINGLE_VALUE_HEADERS`` a second value is discarded
+(logged); any other header is merged into its first value with ``", "``.
+Assigning (``headers[name] = value``) replaces whatever was there.
+
+Request headers are built lazily from the raw (name, value) pairs the parser saw, so a
+handler that never looks at them costs nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterable, Iterator, Union
+
+__all__ = ["HeadersContainer", "SINGLE_VALUE_HEADERS"]
+
+_log = logging.getLogger("kitura.net")
+
+SINGLE_VALUE_HEADERS = frozenset(
+    {
+        "content-type", "content-length", "user-agent", "referer", "host", "authorization",
+        "proxy-authorization", "if-modified-since", "if-unmodified-since", "from", "location",
+        "max-forwards", "retry-after", "etag", "last-modified", "server", "age", "expires",
+    }
+)
+
+HeaderValue = Union[str, list[str], tuple[str, ...]]
+
+
+def _check(text: str, what: str) -> str:
+    if "\r" in text or "\n" in text or "\0" in text:
+        raise ValueError(f"HTTP header {what} must not contain CR, LF or NUL: {text!r}")
+    return text
+
+
+def _as_list(value: HeaderValue) -> list[str]:
+    if isinstance(value, str):
+        return [_check(value, "value")]
+    values = [_check(str(v), "value") for v in value]
+    if not values:
+        raise ValueError("a header needs at least one value; use `del headers[name]` to remove it")
+    return values
+
+
+class HeadersContainer:
+    """Case-insensitive header map; ``headers[name]`` is the list of values or None."""
+
+    __slots__ = ("_entries", "_raw")
+
+    def __init__(self, initial: Iterable[tuple[str, HeaderValue]] | None = None) -> None:
+        # lower-cased name -> [name as first given, list of values]
+        self._entries: dict[str, list] = {}
+        self._raw: list[tuple[bytes, bytes]] | None = None
+        if initial is not None:
+            for name, value in initial:
+                self.append(name, value)
+
+    @classmethod
+    def _from_raw(cls, raw: list[tuple[bytes, bytes]]) -> "HeadersContainer":
+        """A container over parser output, materialized on first use."""
+        headers = cls.__new__(cls)
+        headers._entries = {}
+        headers._raw = raw
+        return headers
+
+    def _materialize(self) -> dict[str, list]:
+        raw = self._raw
+        if raw is not None:
+            self._raw = None
+            for name, value in raw:
+                self._append_one(name.decode("latin-1"), [value.decode("latin-1")])
+        return self._entries
+
+    # --- Kitura API -------------------------------------------------------
+    def __getitem__(self, name: str) -> list[str] | None:
+        entry = self._materialize().get(name.lower())
+        return None if entry is None else list(entry[1])
+
+    def __setitem__(self, name: str, value: HeaderValue | None) -> None:
+        entries = self._materialize()
+        if value is None:
+            entries.pop(name.lower(), None)
+            return
+        entries[name.lower()] = [_check(name, "name"), _as_list(value)]
+
+    def __delitem__(self, name: str) -> None:
+        self._materialize().pop(name.lower(), None)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._materialize()
+
+    def __iter__(self) -> Iterator[tuple[str, list[str]]]:
+        for name, values in list(self._materialize().values()):
+            yield name, list(values)
+
+    def __len__(self) -> int:
+        return len(self._materialize())
+
+    def __repr__(self) -> str:
+        return f"HeadersContainer({dict(self)!r})"
+
+    def append(self, name: str, value: HeaderValue) -> None:
+        """Add values to a header, following Kitura's merge rules (see the module docstring)."""
+        self._materialize()
+        self._append_one(_check(name, "name"), _as_list(value))
+
+    def _append_one(self, name: str, values: list[str]) -> None:
+        key = name.lower()
+        entry = self._entries.get(key)
+        if entry is None:
+            self._entries[key] = [name, values]
+        elif key == "set-cookie":
+            entry[1].extend(values)
+        elif key in SINGLE_VALUE_HEADERS:
+            _log.warning("Duplicate header %s discarded", name)
+        else:
+            entry[1][0] = ", ".join([entry[1][0], *values])
+
+    def remove_all(self) -> None:
+        self._raw = None
+        self._entries.clear()
+
+    # --- Python conveniences ---------------------------------------------
+    def first(self, name: str, default: str | None = None) -> str | None:
+        """The first value of a header, or ``default``."""
+        entry = self._materialize().get(name.lower())
+        return default if entry is None else entry[1][0]
+
+    get = first
+
+    def items(self) -> list[tuple[str, list[str]]]:
+        return list(self)
+
+    def _lines(self) -> Iterator[tuple[str, str]]:
+        """(name, value) for every line to put on the wire."""
+        for name, values in self._materialize().values():
+            for value in values:
+                yield name, value

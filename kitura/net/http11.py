@@ -1,0 +1,85 @@
+"""HTTP/1.1 wire format for responses, free of I/O: status lines, heads, chunks, Date.
+
+Status lines for every code are built once at import; a response head is one
+``join``; the ``Date`` value is formatted at most once a second.
+"""
+
+from __future__ import annotations
+
+import time
+from email.utils import formatdate
+from typing import Iterable
+
+from .status import STATUS_PHRASES
+
+__all__ = [
+    "status_line", "build_head", "encode_chunk", "LAST_CHUNK", "http_date", "simple_response",
+    "CONTINUE_100", "NO_BODY_STATUSES",
+]
+
+_STATUS_LINES: dict[int, bytes] = {
+    code: b"HTTP/1.1 %d %s\r\n" % (code, phrase.encode("ascii")) for code, phrase in STATUS_PHRASES.items()
+}
+
+#: RFC 9110 6.4.1: 1xx, 204 and 304 answers carry no body.
+NO_BODY_STATUSES = frozenset({100, 101, 102, 204, 304})
+
+CONTINUE_100 = b"HTTP/1.1 100 Continue\r\n\r\n"
+LAST_CHUNK = b"0\r\n\r\n"
+
+
+def status_line(code: int) -> bytes:
+    line = _STATUS_LINES.get(code)
+    if line is None:
+        if not 100 <= code <= 999:
+            raise ValueError(f"HTTP status code must be in 100..999, got {code}")
+        line = b"HTTP/1.1 %d \r\n" % code
+    return line
+
+
+_date_second = 0
+_date_value = b""
+
+
+def http_date() -> bytes:
+    """The current ``Date`` header value (RFC 9110 5.6.7), cached for the second."""
+    global _date_second, _date_value
+    now = int(time.time())
+    if now != _date_second:
+        _date_value = formatdate(now, usegmt=True).encode("ascii")
+        _date_second = now
+    return _date_value
+
+
+def _encode_text(text: str) -> bytes:
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+def build_head(code: int, lines: Iterable[tuple[str, str]], extra: bytes = b"") -> bytes:
+    """Status line, the given header lines, then ``extra`` (pre-encoded lines) and the blank line."""
+    parts = [status_line(code)]
+    text = "".join([f"{name}: {value}\r\n" for name, value in lines])
+    if text:
+        parts.append(_encode_text(text))
+    parts.append(extra)
+    parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+def encode_chunk(data: bytes) -> bytes:
+    """One chunk of a chunked body (RFC 9112 7.1); empty data gives nothing (not the last chunk)."""
+    if not data:
+        return b""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def simple_response(code: int, body: bytes = b"", close: bool = True,
+                    headers: Iterable[tuple[str, str]] = ()) -> bytes:
+    """A complete response for the HTTP layer's own answers (errors, limits)."""
+    extra = b"Date: %s\r\nContent-Length: %d\r\n" % (http_date(), len(body))
+    if close:
+        extra += b"Connection: close\r\n"
+    return build_head(code, headers, extra) + body

@@ -1,0 +1,144 @@
+"""The process's event loop thread, the worker pool, and coroutine helpers.
+
+Kitura's servers run on SwiftNIO threads and dispatch handlers to the global
+dispatch queue. Here: one asyncio event loop (uvloop when installed) runs in a
+daemon background thread, started on first use; every server, connection and
+WebSocket callback lives on it. Plain ``def`` handlers run on a worker thread
+pool (``run_in_worker``) so that a blocking handler never stalls the loop.
+
+Code that already runs its own loop can serve on it instead (``HTTPServer.listen_async``);
+``current_loop()`` then answers that loop for the connection's own work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import threading
+from typing import Any, Awaitable, Callable, Coroutine, TypeVar
+
+__all__ = [
+    "get_loop", "run_in_loop", "call_in_loop", "run_in_worker", "worker_pool", "start_coroutine",
+    "new_event_loop",
+]
+
+T = TypeVar("T")
+_log = logging.getLogger("kitura.net")
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_thread: threading.Thread | None = None
+_pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A uvloop loop when uvloop is installed, else the stdlib's."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on POSIX
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def get_loop() -> asyncio.AbstractEventLoop:
+    """The background event loop, started on first use."""
+    global _loop, _thread
+    loop = _loop
+    if loop is not None:
+        return loop
+    with _lock:
+        if _loop is None:
+            loop = new_event_loop()
+            ready = threading.Event()
+
+            def run() -> None:
+                asyncio.set_event_loop(loop)
+                loop.call_soon(ready.set)
+                loop.run_forever()
+
+            _thread = threading.Thread(target=run, name="kitura-event-loop", daemon=True)
+            _thread.start()
+            ready.wait(10)
+            _loop = loop
+        return _loop  # type: ignore[return-value]
+
+
+def run_in_loop(coro: Coroutine[Any, Any, T], loop: asyncio.AbstractEventLoop | None = None,
+                timeout: float | None = 30.0) -> T:
+    """Run a coroutine on the loop from another thread and wait for its result."""
+    loop = loop or get_loop()
+    return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
+
+def call_in_loop(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> None:
+    """Call ``fn(*args)`` on the loop's thread: now if we are on it, else soon."""
+    if asyncio._get_running_loop() is loop:
+        fn(*args)
+    else:
+        loop.call_soon_threadsafe(fn, *args)
+
+
+def worker_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The pool that runs plain ``def`` handlers (Kitura's global dispatch queue)."""
+    global _pool
+    if _pool is None:
+        with _lock:
+            if _pool is None:
+                size = int(os.environ.get("KITURA_WORKERS", "0")) or max(32, (os.cpu_count() or 1) * 8)
+                _pool = concurrent.futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix="kitura-worker")
+    return _pool
+
+
+def run_in_worker(fn: Callable[..., T], *args: Any) -> Awaitable[T]:
+    """Await ``fn(*args)`` run on the worker pool, from a coroutine on the loop."""
+    return asyncio.get_running_loop().run_in_executor(worker_pool(), fn, *args)
+
+
+def start_coroutine(coro: Coroutine[Any, Any, Any],
+                    on_error: Callable[[BaseException], None]) -> None:
+    """Run ``coro`` eagerly: its first step runs now, on the caller's stack.
+
+    A handler that never awaits anything pending (the common ``async def handle`` that
+    answers at once) finishes without a Task being created, which saves several
+    microseconds a request. A coroutine that does suspend is driven on by a Task.
+    ``on_error`` gets any exception it raises.
+    """
+    try:
+        yielded = coro.send(None)
+    except StopIteration:
+        return
+    except BaseException as exc:  # noqa: BLE001 - reported to the caller's handler
+        on_error(exc)
+        return
+    asyncio.get_running_loop().create_task(_drive(coro, yielded, on_error))
+
+
+async def _drive(coro: Coroutine[Any, Any, Any], yielded: Any,
+                 on_error: Callable[[BaseException], None]) -> None:
+    """Continue a coroutine that suspended in ``start_coroutine``, as a Task would."""
+    while True:
+        try:
+            if yielded is None:
+                await asyncio.sleep(0)  # a bare yield: give the loop one turn
+            else:
+                await yielded  # a Future; the coroutine reads its result itself
+        except asyncio.CancelledError as exc:
+            try:
+                yielded = coro.throw(exc)
+                continue
+            except StopIteration:
+                return
+            except BaseException as err:  # noqa: BLE001
+                on_error(err)
+                return
+        except BaseException:  # noqa: BLE001 - the coroutine sees it through .result()
+            pass
+        try:
+            yielded = coro.send(None)
+        except StopIteration:
+            return
+        except BaseException as exc:  # noqa: BLE001
+            on_error(exc)
+            return

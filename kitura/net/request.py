@@ -1,0 +1,108 @@
+"""``ServerRequest``: one parsed HTTP request, with its whole body buffered."""
+
+from __future__ import annotations
+
+from typing import Optional
+from urllib.parse import SplitResult, urlsplit
+
+from .headers import HeadersContainer
+
+__all__ = ["ServerRequest"]
+
+
+class ServerRequest:
+    """Kitura's ``ServerRequest`` / ``HTTPServerRequest``.
+
+    - ``method`` (``"GET"``), ``url`` (bytes: path and query as sent), ``url_url``
+      (a ``urllib.parse.SplitResult`` of the full URL: scheme, host, path, query),
+      ``headers`` (``HeadersContainer``), ``remote_address``, ``http_version_major/minor``.
+    - The body: ``read(into=bytearray)`` and ``read_all_data(into=bytearray)`` append what
+      is left to ``into`` and return the count (0 at the end); ``read_string()`` returns what
+      is left as text, or None once the body is used up.
+    """
+
+    __slots__ = (
+        "method", "url", "remote_address", "http_version_major", "http_version_minor",
+        "_raw_headers", "_headers", "_body", "_body_pos", "_scheme", "_url_url", "_local_port",
+        "keep_alive", "_upgrade", "__weakref__",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        url: bytes,
+        raw_headers: list[tuple[bytes, bytes]],
+        body: bytes = b"",
+        remote_address: str = "",
+        http_version: tuple[int, int] = (1, 1),
+        scheme: str = "http",
+        local_port: int | None = None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.remote_address = remote_address
+        self.http_version_major, self.http_version_minor = http_version
+        self._raw_headers = raw_headers
+        self._headers: HeadersContainer | None = None
+        self._body = body
+        self._body_pos = 0
+        self._scheme = scheme
+        self._url_url: SplitResult | None = None
+        self._local_port = local_port
+        self.keep_alive = True
+        self._upgrade: bytes | None = None
+
+    @property
+    def headers(self) -> HeadersContainer:
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = HeadersContainer._from_raw(self._raw_headers)
+        return headers
+
+    @property
+    def url_url(self) -> SplitResult:
+        """The full URL: scheme from the connection, host from ``Host`` (or the local address)."""
+        result = self._url_url
+        if result is None:
+            target = self.url.decode("latin-1")
+            if target.startswith(("http://", "https://")):  # absolute-form (RFC 9112 3.2.2)
+                result = urlsplit(target)
+            else:
+                host = self.headers.first("Host")
+                if not host:
+                    host = "localhost" if self._local_port is None else f"localhost:{self._local_port}"
+                result = urlsplit(f"{self._scheme}://{host}{target}")
+            self._url_url = result
+        return result
+
+    @property
+    def url_components(self) -> SplitResult:
+        return self.url_url
+
+    @property
+    def body_length(self) -> int:
+        return len(self._body)
+
+    # --- the body ----------------------------------------------------------
+    def read(self, into: bytearray) -> int:
+        """Append the unread body to ``into``; the count, 0 when nothing is left."""
+        return self.read_all_data(into)
+
+    def read_all_data(self, into: bytearray) -> int:
+        body, pos = self._body, self._body_pos
+        count = len(body) - pos
+        if count:
+            into += memoryview(body)[pos:] if pos else body
+            self._body_pos = len(body)
+        return count
+
+    def read_string(self) -> Optional[str]:
+        """The unread body as UTF-8 text, or None once it is used up."""
+        body, pos = self._body, self._body_pos
+        if pos >= len(body):
+            return None
+        self._body_pos = len(body)
+        return bytes(body[pos:]).decode("utf-8", errors="replace")
+
+    def __repr__(self) -> str:
+        return f"<ServerRequest {self.method} {self.url!r} from {self.remote_address}>"

@@ -1,0 +1,159 @@
+"""``ServerResponse``: what a handler answers, written to the connection in request order.
+
+A response whose body is complete at ``end()`` goes out in one write with
+``Content-Length``; a response streamed with ``write()`` goes out with chunked
+transfer coding (HTTP/1.1) or is delimited by closing the connection (HTTP/1.0).
+``write()`` and ``end()`` may be called from any thread, also after the handler
+returned: the bytes are built in the caller's thread and handed to the loop.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Union
+
+from .headers import HeadersContainer
+from .http11 import LAST_CHUNK, NO_BODY_STATUSES, build_head, encode_chunk, http_date
+from .loop import call_in_loop
+from .status import HTTPStatusCode
+
+if TYPE_CHECKING:
+    from .connection import HTTPConnection
+    from .request import ServerRequest
+
+__all__ = ["ServerResponse"]
+
+Body = Union[str, bytes, bytearray, memoryview]
+
+
+def _to_bytes(data: Body) -> bytes:
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    raise TypeError(f"a response body must be str or bytes, not {type(data).__name__}")
+
+
+class ServerResponse:
+    """Kitura's ``ServerResponse``: ``status_code``, ``headers``, ``write(from_=)``, ``end()``, ``reset()``."""
+
+    __slots__ = ("_conn", "_request", "_status", "headers", "_headers_sent", "_ended", "_chunked",
+                 "_keep_alive", "_no_body", "__weakref__")
+
+    def __init__(self, conn: "HTTPConnection | None", request: "ServerRequest") -> None:
+        self._conn = conn
+        self._request = request
+        self._status = 200
+        self.headers = HeadersContainer()
+        self._headers_sent = False
+        self._ended = False
+        self._chunked = False
+        self._keep_alive = request.keep_alive
+        self._no_body = request.method == "HEAD"
+
+    # --- status ------------------------------------------------------------
+    @property
+    def status_code(self) -> HTTPStatusCode:
+        return HTTPStatusCode(self._status)
+
+    @status_code.setter
+    def status_code(self, code: "HTTPStatusCode | int | None") -> None:
+        if self._headers_sent:
+            raise RuntimeError("the status cannot change once the response head was sent")
+        if code is None or int(code) == -1:
+            code = 200
+        code = int(code)
+        if not 100 <= code <= 999:
+            raise ValueError(f"HTTP status code must be in 100..999, got {code}")
+        self._status = code
+
+    @property
+    def status(self) -> int:
+        """The status as a plain int (``status_code`` is an HTTPStatusCode, UNKNOWN for unnamed codes)."""
+        return self._status
+
+    @property
+    def headers_sent(self) -> bool:
+        return self._headers_sent
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    @property
+    def request(self) -> "ServerRequest":
+        return self._request
+
+    # --- body --------------------------------------------------------------
+    def write(self, from_: Body) -> None:
+        """Send part of the body now; the head goes first, with chunked transfer coding."""
+        if self._ended:
+            raise RuntimeError("write() after end(): the response is complete")
+        data = _to_bytes(from_)
+        out = b""
+        if not self._headers_sent:
+            out = self._head(None)
+        if data and not self._no_body:
+            out += encode_chunk(data) if self._chunked else data
+        if out and self._conn is not None:
+            call_in_loop(self._conn.loop, self._conn.response_write, self, out)
+
+    def end(self, text: Body | None = None) -> None:
+        """Complete the response (with ``text`` as the last part of the body, if given)."""
+        if self._ended:
+            return
+        data = b"" if text is None else _to_bytes(text)
+        if not self._headers_sent:
+            out = self._head(len(data))
+            if data and not self._no_body:
+                out += data
+        elif self._no_body:
+            out = b""
+        elif self._chunked:
+            out = encode_chunk(data) + LAST_CHUNK
+        else:
+            out = data
+        self._ended = True
+        if self._conn is not None:
+            call_in_loop(self._conn.loop, self._conn.response_complete, self, out, self._keep_alive)
+
+    def reset(self) -> None:
+        """Forget the status and headers set so far (only before the head was sent)."""
+        if self._headers_sent:
+            raise RuntimeError("reset() after the response head was sent")
+        self._status = 200
+        self.headers = HeadersContainer()
+
+    # --- the head ----------------------------------------------------------
+    def _head(self, content_length: int | None) -> bytes:
+        """Encode the head; ``content_length`` None means the body is streamed."""
+        headers = self.headers
+        status = self._status
+        request = self._request
+        extra = []
+        if "date" not in headers:
+            extra.append(b"Date: " + http_date() + b"\r\n")
+        if status in NO_BODY_STATUSES or 100 <= status < 200:
+            self._no_body = True
+        elif content_length is not None:
+            if "content-length" not in headers:
+                extra.append(b"Content-Length: %d\r\n" % content_length)
+        elif "content-length" not in headers:
+            if request.http_version_minor >= 1 and request.http_version_major == 1:
+                self._chunked = True
+                if not self._no_body:
+                    extra.append(b"Transfer-Encoding: chunked\r\n")
+            else:
+                self._keep_alive = False  # HTTP/1.0: the body ends when the connection closes
+        connection = headers.first("Connection")
+        if connection is not None and "close" in connection.lower():
+            self._keep_alive = False
+        elif connection is None:
+            if not self._keep_alive:
+                extra.append(b"Connection: close\r\n")
+            elif request.http_version_minor == 0:
+                extra.append(b"Connection: keep-alive\r\n")
+        self._headers_sent = True
+        return build_head(status, headers._lines(), b"".join(extra))
+
+    def __repr__(self) -> str:
+        return f"<ServerResponse {self._status} for {self._request!r}>"

@@ -1,0 +1,221 @@
+"""``HTTPServer``: listen and stop, lifecycle callbacks, and the server's shared state.
+
+``listen()`` binds on the process's background loop (``loop.get_loop()``) and returns
+once the socket is bound, as Kitura's does; ``listen_async()`` serves on the loop the
+caller already runs. Both share everything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import logging
+import socket
+import threading
+from enum import Enum
+from typing import Any, Callable, Optional
+
+from .connection import HTTPConnection
+from .delegate import ServerDelegate
+from .listener_group import ListenerGroup
+from .loop import get_loop, run_in_loop
+from .options import KeepAliveState, ServerOptions
+from .tls import SSLConfiguration
+
+__all__ = ["HTTPServer", "ServerState"]
+
+_log = logging.getLogger("kitura.net")
+
+
+class ServerState(Enum):
+    """Kitura's ``ServerState``."""
+
+    UNKNOWN = "unknown"
+    STARTED = "started"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+class HTTPServer:
+    """Kitura's ``HTTPServer``. Create one with ``HTTP.create_server()``."""
+
+    def __init__(self) -> None:
+        self._delegate: Optional[ServerDelegate] = None
+        self._handler_is_async = False
+        self.options = ServerOptions()
+        self.keep_alive_state = KeepAliveState.UNLIMITED
+        self.ssl_config: Optional[SSLConfiguration] = None
+        self.allow_port_reuse = False
+        self.port: Optional[int] = None
+        self.address: Optional[str] = None
+        self.unix_domain_socket_path: Optional[str] = None
+        self.state = ServerState.UNKNOWN
+        self._ssl_context: Any = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._server: Optional[asyncio.AbstractServer] = None
+        self._connections: set[HTTPConnection] = set()
+        self._sweeper: Optional[asyncio.TimerHandle] = None
+        self._callbacks: dict[str, list[Callable[..., Any]]] = {
+            "started": [], "stopped": [], "failed": [], "client_connection_failed": [],
+        }
+        self._lock = threading.Lock()
+
+    # --- delegate ------------------------------------------------------------
+    @property
+    def delegate(self) -> Optional[ServerDelegate]:
+        return self._delegate
+
+    @delegate.setter
+    def delegate(self, delegate: Optional[ServerDelegate]) -> None:
+        if delegate is not None and not callable(getattr(delegate, "handle", None)):
+            raise TypeError("a server delegate needs a handle(request, response) method")
+        self._delegate = delegate
+        handle = getattr(delegate, "handle", None)
+        self._handler_is_async = inspect.iscoroutinefunction(handle)
+
+    @property
+    def connection_count(self) -> int:
+        """Connections open now (HTTP and upgraded), as counted against ``connection_limit``."""
+        return len(self._connections)
+
+    # --- lifecycle callbacks (chainable) ----------------------------------------
+    def started(self, callback: Callable[[], Any]) -> "HTTPServer":
+        return self._add_callback("started", callback, self.state is ServerState.STARTED)
+
+    def stopped(self, callback: Callable[[], Any]) -> "HTTPServer":
+        return self._add_callback("stopped", callback, self.state is ServerState.STOPPED)
+
+    def failed(self, callback: Callable[[BaseException], Any]) -> "HTTPServer":
+        return self._add_callback("failed", callback, False)
+
+    def client_connection_failed(self, callback: Callable[[BaseException], Any]) -> "HTTPServer":
+        return self._add_callback("client_connection_failed", callback, False)
+
+    def _add_callback(self, kind: str, callback: Callable[..., Any], run_now: bool) -> "HTTPServer":
+        self._callbacks[kind].append(callback)
+        if run_now:
+            self._run_callback(kind, callback)
+        return self
+
+    def _fire(self, kind: str, *args: Any) -> None:
+        for callback in list(self._callbacks[kind]):
+            self._run_callback(kind, callback, *args)
+
+    def _run_callback(self, kind: str, callback: Callable[..., Any], *args: Any) -> None:
+        try:
+            callback(*args)
+        except Exception:  # noqa: BLE001 - a callback must not break the server
+            _log.exception("Error in a %s callback", kind)
+
+    def _client_connection_failed(self, exc: BaseException) -> None:
+        _log.debug("Client connection failed: %s", exc)
+        self._fire("client_connection_failed", exc)
+
+    # --- listen ----------------------------------------------------------------
+    def listen(self, on: int = 0, address: Optional[str] = None, *,
+               unix_domain_socket_path: Optional[str] = None) -> None:
+        """Bind and serve on the background loop; returns once bound.
+
+        ``on=0`` binds a free port (``self.port`` tells which); ``address=None`` listens on
+        every interface, as Kitura does. Raises the bind error (after the ``failed`` callbacks).
+        """
+        loop = get_loop()
+        if asyncio._get_running_loop() is loop:
+            raise RuntimeError("listen() blocks; on the server's own loop use `await server.listen_async(...)`")
+        run_in_loop(self.listen_async(on, address, unix_domain_socket_path=unix_domain_socket_path), loop)
+
+    async def listen_async(self, on: int = 0, address: Optional[str] = None, *,
+                           unix_domain_socket_path: Optional[str] = None) -> None:
+        """Bind and serve on the running loop (for code that runs its own asyncio loop)."""
+        if self._server is not None:
+            raise RuntimeError("this server is already listening; stop() it first")
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self.address = address
+        self.unix_domain_socket_path = unix_domain_socket_path
+        try:
+            self._ssl_context = self.ssl_config.ssl_context() if self.ssl_config is not None else None
+            if unix_domain_socket_path is not None:
+                self._server = await loop.create_unix_server(
+                    lambda: HTTPConnection(self, loop), path=unix_domain_socket_path, backlog=1024)
+            else:
+                self._server = await loop.create_server(
+                    lambda: HTTPConnection(self, loop), host=address, port=on, backlog=1024,
+                    reuse_address=True, reuse_port=self.allow_port_reuse or None)
+        except BaseException as exc:
+            self.state = ServerState.FAILED
+            self._fire("failed", exc)
+            raise
+        if unix_domain_socket_path is None:
+            sockets = self._server.sockets or ()
+            for sock in sockets:
+                if sock.family in (socket.AF_INET, socket.AF_INET6):
+                    self.port = sock.getsockname()[1]
+                    break
+        self.state = ServerState.STARTED
+        ListenerGroup._add(self)
+        self._schedule_sweep()
+        where = f"socket path {unix_domain_socket_path}" if unix_domain_socket_path else f"port {self.port}"
+        _log.info("Listening on %s", where)
+        self._fire("started")
+
+    # --- stop --------------------------------------------------------------------
+    def stop(self) -> None:
+        """Close the listener and every open connection, and release the port.
+
+        From another thread it returns once all is closed; on the server's own loop it
+        starts the stop and returns (await ``stop_async()`` to wait for it).
+        """
+        loop = self._loop
+        if loop is None or self._server is None:
+            return
+        if asyncio._get_running_loop() is loop:
+            loop.create_task(self.stop_async())
+            return
+        try:
+            run_in_loop(self.stop_async(), loop, timeout=30)
+        except (RuntimeError, concurrent.futures.CancelledError):  # the loop is already gone
+            self._stopped()
+
+    async def stop_async(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        for conn in list(self._connections):
+            try:
+                conn.shutdown()
+            except Exception:  # noqa: BLE001
+                _log.exception("Error closing a connection")
+        try:
+            await asyncio.wait_for(server.wait_closed(), 5)
+        except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - closing is best effort past this
+            pass
+        self._stopped()
+
+    def _stopped(self) -> None:
+        self.state = ServerState.STOPPED
+        ListenerGroup._remove(self)
+        _log.info("Stopped listening on port %s", self.port)
+        self._fire("stopped")
+
+    # --- timeouts -------------------------------------------------------------------
+    def _schedule_sweep(self) -> None:
+        options = self.options
+        interval = max(0.05, min(1.0, options.header_timeout / 4, options.keep_alive_timeout / 4))
+        self._sweeper = self._loop.call_later(interval, self._sweep)  # type: ignore[union-attr]
+
+    def _sweep(self) -> None:
+        """Once a second: expire header and keep-alive deadlines (one timer for all connections)."""
+        now = self._loop.time()  # type: ignore[union-attr]
+        for conn in list(self._connections):
+            conn.check_deadline(now)
+        if self._server is not None:
+            self._schedule_sweep()
+
+    def __repr__(self) -> str:
+        return f"<HTTPServer {self.state.value} port={self.port}>"

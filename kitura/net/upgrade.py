@@ -1,0 +1,115 @@
+"""Kitura's ``ConnectionUpgrader``: a registry of protocol upgrade factories.
+
+A factory registered under a protocol token (``"websocket"``) is asked about every
+request whose ``Upgrade`` header names that token (with ``Connection: upgrade``).
+It either rejects the request with an HTTP answer (``UpgradeRejection``) or takes
+the connection over through ``UpgradeHandover.take``. Requests that name no
+registered token go to the server's delegate as ordinary requests, so the HTTP
+layer never imports the layers that plug in here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Optional, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from .request import ServerRequest
+    from .server import HTTPServer
+
+__all__ = [
+    "ConnectionUpgrader", "ConnectionUpgradeFactory", "UpgradeHandover", "UpgradeRejection",
+    "UpgradedProtocol",
+]
+
+
+@dataclass
+class UpgradeRejection:
+    """An HTTP answer to an upgrade request that the factory refuses; the connection then closes."""
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+@runtime_checkable
+class UpgradedProtocol(Protocol):
+    """What a factory hands the transport to: an asyncio Protocol that can be shut down."""
+
+    def data_received(self, data: bytes) -> None: ...
+
+    def connection_lost(self, exc: Optional[Exception]) -> None: ...
+
+    def shutdown(self) -> None:
+        """The server stops: close gracefully (for WebSocket: 1001 Going Away)."""
+
+
+class ConnectionUpgradeFactory(Protocol):
+    """Kitura's ``ConnectionUpgradeFactory`` (``ProtocolHandlerFactory``)."""
+
+    name: str
+
+    def upgrade(self, handover: "UpgradeHandover") -> Optional[UpgradeRejection]:
+        """Take the connection (``handover.take(...)``) and return None, or return a rejection."""
+
+
+class UpgradeHandover:
+    """Everything a factory needs to take over a connection, and nothing more."""
+
+    __slots__ = ("request", "transport", "leftover", "server", "_release", "_register", "taken")
+
+    def __init__(self, request: "ServerRequest", transport: asyncio.Transport, leftover: bytes,
+                 server: "HTTPServer", register: Callable[[UpgradedProtocol], None],
+                 release: Callable[[], None]) -> None:
+        self.request = request
+        self.transport = transport
+        self.leftover = leftover
+        self.server = server
+        self._register = register
+        self._release = release
+        self.taken = False
+
+    def take(self, protocol: UpgradedProtocol, response_head: bytes) -> None:
+        """Write the 101 head, switch the transport to ``protocol`` and feed it the leftover bytes.
+
+        ``protocol.connection_made`` is not called (the transport is already connected);
+        the protocol must call ``handover.release()`` once, when its connection is lost.
+        """
+        if self.taken:
+            raise RuntimeError("this connection was already taken over")
+        self.taken = True
+        self.transport.write(response_head)
+        self.transport.set_protocol(protocol)  # type: ignore[arg-type]
+        self._register(protocol)
+        if self.leftover:
+            data, self.leftover = self.leftover, b""
+            protocol.data_received(data)
+
+    def release(self) -> None:
+        """Free the connection's slot in the server (call once, from connection_lost)."""
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+
+
+class ConnectionUpgrader:
+    """The process-wide registry of upgrade factories, by lower-case protocol token."""
+
+    _factories: dict[str, ConnectionUpgradeFactory] = {}
+
+    @classmethod
+    def register(cls, factory: ConnectionUpgradeFactory) -> None:
+        cls._factories[factory.name.lower()] = factory
+
+    @classmethod
+    def unregister(cls, name: str) -> None:
+        cls._factories.pop(name.lower(), None)
+
+    @classmethod
+    def factory(cls, token: str) -> Optional[ConnectionUpgradeFactory]:
+        return cls._factories.get(token.strip().lower())
+
+    @classmethod
+    def clear(cls) -> None:
+        cls._factories.clear()
