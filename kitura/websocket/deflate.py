@@ -49,6 +49,12 @@ EXTENSION_NAME = "permessage-deflate"
 _TAIL = b"\x00\x00\xff\xff"
 
 # RFC 7692 section 7.1.2.1: a window bits value is "8" .. "15", no leading zero.
+# Output produced per zlib call when inflating: bounds the transient copy
+# CPython makes of its output blocks (see PerMessageDeflate.decompress).
+_INFLATE_STEP = 256 * 1024
+# Input fed to zlib per call when inflating: bounds the unconsumed_tail copy.
+_INFLATE_INPUT_STEP = 64 * 1024
+
 _WINDOW_BITS_VALUES = {str(n): n for n in range(8, 16)}
 
 _SERVER_NO_CONTEXT_TAKEOVER = "server_no_context_takeover"
@@ -157,27 +163,66 @@ class PerMessageDeflate:
 
         ``max_length`` is how many bytes the rest of the message may still
         inflate to (the caller passes its limit minus what it already holds).
-        Raises ProtocolError(1009) past that, without ever holding more than
-        ``max_length + 1`` inflated bytes, and ProtocolError(1007) on data
-        that is not valid DEFLATE.
+        Raises ProtocolError(1009) past that, having held at most
+        ``max_length + 1`` inflated bytes plus a few hundred KiB of working
+        buffers, and ProtocolError(1007) on data that is not valid DEFLATE.
+        An accepted frame whose output took several zlib calls is joined
+        once at the end (a transient copy of its inflated size).
         """
         inflater = self._inflater
         if inflater is None:
             inflater = self._inflater = zlib.decompressobj(-self._inflate_wbits)
-        # RFC 7692 section 7.2.2: append 00 00 ff ff to the last frame.
-        data = bytes(payload) + _TAIL if fin else payload
         if max_length < 0:
             max_length = 0
+        # RFC 7692 section 7.2.2: append 00 00 ff ff to the last frame. Small
+        # payloads are copied with the tail; large ones get the tail in a
+        # later call, so a big frame is never copied.
+        join_tail = fin and len(payload) < 2048
+        src = memoryview(bytes(payload) + _TAIL if join_tail else payload)
+        pending_tail = fin and not join_tail
+        n = len(src)
+        pos = 0
+        data: bytes | memoryview = b""
+        held_back = False
+        parts: list[bytes] = []
+        total = 0
+        too_big = False
         try:
-            # max_length=0 would mean "no limit" to zlib, hence the +1, which
-            # also tells an exact fit from an overflow.
-            out = inflater.decompress(data, max_length + 1)
+            while True:
+                if not data:
+                    if pos < n:
+                        # Feed slices (no copy): zlib copies what it leaves in
+                        # unconsumed_tail, so this bounds that copy too.
+                        data = src[pos:pos + _INFLATE_INPUT_STEP]
+                        pos += len(data)
+                    elif pending_tail:
+                        data = _TAIL
+                        pending_tail = False
+                    elif not held_back:
+                        break
+                # Never ask zlib for more than what is left + 1 (the +1 tells
+                # an exact fit from an overflow, and 0 would mean "no limit"
+                # to zlib), nor more than _INFLATE_STEP per call: CPython
+                # joins its output blocks at the end of each call, so one
+                # big call would double the peak memory of a rejected bomb.
+                want = min(max_length - total + 1, _INFLATE_STEP)
+                chunk = inflater.decompress(data, want)
+                total += len(chunk)
+                if total > max_length:
+                    too_big = True
+                    break
+                if chunk:
+                    parts.append(chunk)
+                data = inflater.unconsumed_tail
+                # A full output step: zlib may hold more even without input.
+                held_back = len(chunk) == want
         except zlib.error as exc:
             self._inflater = None
             raise ProtocolError(1007, "invalid compressed data") from exc
-        if len(out) > max_length or inflater.unconsumed_tail:
+        if too_big:
             self._inflater = None
             raise ProtocolError(1009, "message too big after decompression")
+        out = b"".join(parts)  # no copy when there is one part
         if inflater.eof:
             # RFC 7692 section 7.2.3.3: the sender may end the message with a
             # BFINAL block; then only our appended tail may follow it.
