@@ -436,6 +436,18 @@ def test_data_after_bfinal_is_rejected() -> None:
     assert info.value.code == 1007
 
 
+def test_bfinal_in_a_middle_frame() -> None:
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    payload = c.compress(b"abc") + c.flush(zlib.Z_FINISH)
+    codec = PerMessageDeflate()
+    assert codec.decompress(payload, False, 100) == b"abc"
+    assert codec.decompress(b"", True, 97) == b""
+    assert codec.decompress(payload, False, 100) == b"abc"
+    with pytest.raises(ProtocolError) as info:
+        codec.decompress(b"xyz", True, 97)
+    assert info.value.code == 1007
+
+
 @pytest.mark.parametrize("payload", [b"\xff\xff\xff\xff", b"\x07" + os.urandom(20), b"\x06\xff\xff"])
 def test_corrupt_data(payload: bytes) -> None:
     codec = PerMessageDeflate()
@@ -551,6 +563,23 @@ def test_bomb_fragmented_bounded(gib_bomb: bytes) -> None:
 
 messages_st = st.lists(st.binary(max_size=3000) | st.text(max_size=500).map(str.encode), min_size=1, max_size=6)
 bits_st = st.integers(min_value=8, max_value=15)
+
+
+header_alphabet = st.sampled_from(list(' ,;="\\\t=8915xabc_-') + ["permessage-deflate", "server_max_window_bits",
+                                   "client_max_window_bits", "server_no_context_takeover",
+                                   "client_no_context_takeover", "\x7f", "é"])
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(values=st.lists(st.lists(header_alphabet, max_size=25).map("".join), max_size=3))
+def test_hypothesis_negotiate_never_raises(values: list[str]) -> None:
+    response, codec = negotiate(values, S())
+    if response is None:
+        assert codec is None
+    else:
+        # Whatever we answer parses back as one permessage-deflate extension.
+        [(name, params)] = parse_extensions(response)
+        assert name == PMD and codec is not None
 
 
 @hsettings(max_examples=60, deadline=None)

@@ -218,16 +218,18 @@ def test_build_response_parsed_by_websockets_client() -> None:
     # The websockets client accepts our 101 for its own key.
     from websockets.client import ClientProtocol
     from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+    from websockets.http11 import Response
+    from websockets.typing import Subprotocol
     from websockets.uri import parse_uri
 
-    client = ClientProtocol(parse_uri("ws://localhost/chat"), subprotocols=["chat"],
+    client = ClientProtocol(parse_uri("ws://localhost/chat"), subprotocols=[Subprotocol("chat")],
                             extensions=[ClientPerMessageDeflateFactory()])
     request = client.connect()
     head = build_response(request.headers["Sec-WebSocket-Key"], extensions="permessage-deflate",
                           subprotocol="chat")
     client.receive_data(head)
     [response] = client.events_received()
-    assert response.status_code == 101
+    assert isinstance(response, Response) and response.status_code == 101
     assert client.handshake_exc is None
     assert client.subprotocol == "chat"
     assert len(client.extensions) == 1
