@@ -29,7 +29,6 @@ Theory of operation:
 
 from __future__ import annotations
 
-import codecs
 import enum
 import logging
 from typing import Protocol
@@ -51,6 +50,7 @@ from .frames import (
     encode_frame,
     parse_close_payload,
 )
+from .utf8 import Utf8Decoder
 
 __all__ = [
     "State",
@@ -67,7 +67,6 @@ DEFAULT_MAX_FRAGMENTS = 100_000
 """Most frames one message may be cut into by default."""
 
 _UNLIMITED = 1 << 63
-_Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 
 
 class State(enum.Enum):
@@ -170,7 +169,7 @@ class ServerProtocol:
         self._msg_size = 0  # payload bytes so far, after inflating
         self._msg_wire = 0  # compressed bytes so far
         self._msg_frames = 0
-        self._decoder = _Utf8Decoder()
+        self._decoder = Utf8Decoder()
         # Payload caps for the next frame, from the header (see FrameReader.next_frame).
         self._limit = self._max_size
         self._rsv1_limit = self._max_wire
@@ -282,7 +281,7 @@ class ServerProtocol:
         deflate = self._deflate
         if deflate is not None and len(data) >= self._compress_min:
             # RFC 7692 6: RSV1 on the (only) frame of a compressed message.
-            self._out.append(encode_frame(opcode, deflate.compress(bytes(data)), True, True))
+            self._out.append(encode_frame(opcode, deflate.compress(data), True, True))
         else:
             self._out.append(encode_frame(opcode, data))
 
