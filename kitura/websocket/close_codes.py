@@ -44,7 +44,7 @@ class WebSocketCloseReasonCode(enum.Enum):
         member = object.__new__(cls)
         member._value_ = value
         member._name_ = f"user_defined({value})"
-        return cls._value2member_map_.setdefault(value, member)  # type: ignore[return-value]
+        return cls._value2member_map_.setdefault(value, member)  # type: ignore[return-value,unused-ignore]
 
     @classmethod
     def user_defined(cls, code: int) -> WebSocketCloseReasonCode:
@@ -62,7 +62,7 @@ class WebSocketCloseReasonCode(enum.Enum):
 
     def code(self) -> int:
         """The numeric close code (Kitura's ``code()``)."""
-        return self._value_  # type: ignore[no-any-return]
+        return self._value_
 
     @property
     def is_user_defined(self) -> bool:

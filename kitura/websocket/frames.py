@@ -226,7 +226,7 @@ class FrameReader:
             self._pos = 0
         else:
             self._pos = end
-        return _new_frame(Frame, (b0 >= 0x80, b0 & 0x70, opcode, payload))  # type: ignore[no-any-return]
+        return _new_frame(Frame, (b0 >= 0x80, b0 & 0x70, opcode, payload))
 
 
 def encode_frame(

@@ -87,7 +87,7 @@ class Deflate(Protocol):
 
     def decompress(self, payload: bytes, fin: bool, max_length: int) -> bytes: ...
 
-    def compress(self, data: bytes) -> bytes: ...
+    def compress(self, data: bytes | bytearray | memoryview) -> bytes: ...
 
 
 def _truncate_reason(reason: str) -> str:
@@ -265,7 +265,7 @@ class ServerProtocol:
         if self.state is not _OPEN:
             return
         if data.__class__ is str:
-            data = data.encode("utf-8")  # type: ignore[union-attr]
+            data = data.encode("utf-8")
         self._send_message(OP_TEXT, data)  # type: ignore[arg-type]
 
     def send_binary(self, data: bytes | bytearray | memoryview) -> None:

@@ -293,3 +293,14 @@ def test_close_payload_too_long() -> None:
     assert len(encode_close_payload(1000, "x" * 123)) == 125
     with pytest.raises(ValueError):
         encode_close_payload(1000, "x" * 124)
+
+
+def test_reader_with_python_masking(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kitura.websocket import frames
+    from kitura.websocket.mask import py_apply_mask
+
+    monkeypatch.setattr(frames, "apply_mask", py_apply_mask)
+    payloads = [b"", b"abc", b"x" * 3000]  # the last one is read through a memoryview
+    data = b"".join(client_frame(OP_BINARY, p) for p in payloads)
+    assert [f.payload for f in parse_all(data)] == payloads
+    assert encode_frame(OP_BINARY, b"abc", mask=MASK) == client_frame(OP_BINARY, b"abc")

@@ -85,3 +85,17 @@ def test_c_and_python_agree_on_large_input() -> None:
 @given(data=st.binary(max_size=300), mask=st.binary(min_size=4, max_size=4))
 def test_c_and_python_agree(data: bytes, mask: bytes) -> None:
     assert c_apply_mask(data, mask) == py_apply_mask(data, mask)  # type: ignore[misc]
+
+
+def test_fallback_when_extension_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+    import sys
+
+    monkeypatch.setitem(sys.modules, "kitura.websocket._speedups", None)  # import fails
+    spec = importlib.util.spec_from_file_location("kitura.websocket._mask_copy", mask_module.__file__)
+    assert spec is not None and spec.loader is not None
+    copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copy)
+    assert copy.c_apply_mask is None
+    assert copy.apply_mask is copy.py_apply_mask
+    assert copy.apply_mask(b"\x00\x01\x02\x03\x04", b"abcd") == reference(b"\x00\x01\x02\x03\x04", b"abcd")
