@@ -187,16 +187,16 @@ class ServerProtocol:
         if self.state is _CLOSED:
             return
         reader = self._reader
-        reader.feed(data)
         events = self._events
         try:
+            reader.feed(data)
             while True:
                 frame = reader.next_frame(self._limit, self._rsv1_limit)
                 if frame is None:
                     return
                 fin, rsv, opcode, payload = frame
                 if self._debug:
-                    self._logger.debug("< %s", frame)
+                    self._logger.debug("< opcode=%#x fin=%s rsv=%#x %d bytes", opcode, fin, rsv, len(payload))
                 if opcode >= 8:
                     self._on_control(rsv, opcode, payload)
                     if self.state is _CLOSED:

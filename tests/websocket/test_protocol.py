@@ -838,3 +838,20 @@ def test_round_trip_of_fragmented_messages(
     assert events == expected
     assert p.state is State.OPEN
     assert out == b"\x8a\x01p" * sum(isinstance(e, Ping) for e in expected)
+
+
+def test_debug_logging_of_frames(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("kitura.websocket.test")
+    logger.setLevel(logging.DEBUG)
+    p = ServerProtocol(logger=logger)
+    with caplog.at_level(logging.DEBUG, logger="kitura.websocket.test"):
+        feed(p, frame(OP_TEXT, b"hi"), frame(OP_CONT))
+    assert "< opcode=0x1" in caplog.text
+    assert "failing the connection: 1002" in caplog.text
+    assert_failed(p, 1002)
+
+
+def test_receive_data_never_raises_on_misuse() -> None:
+    p = ServerProtocol()
+    p.receive_data("not bytes")  # type: ignore[arg-type]
+    assert_failed(p, 1011)
