@@ -103,8 +103,9 @@ class HTTPConnection(asyncio.Protocol):
         self._deadline = self.loop.time() + self.options.header_timeout
         self._deadline_answer = 408
         if server._ssl_context is not None:
-            transport.pause_reading()  # type: ignore[attr-defined]
-            self.loop.create_task(self._start_tls())
+            # Started eagerly so that the TLS protocol is in place before the loop reads
+            # the first bytes (uvloop starts reading right after connection_made returns).
+            start_coroutine(self._start_tls(), self._tls_failed)
 
     def _reject_connection(self, limit: int) -> None:
         answer = self.options.connection_response_generator(limit, self.remote_address)
@@ -122,13 +123,16 @@ class HTTPConnection(asyncio.Protocol):
                 ssl_handshake_timeout=self.options.header_timeout,
             )
         except Exception as exc:  # noqa: BLE001 - a client's failed handshake
-            self._forget()
-            if self.transport is not None:
-                self.transport.abort()
-            server._client_connection_failed(exc)
+            self._tls_failed(exc)
             return
         if self.transport is None:
             self._forget()
+
+    def _tls_failed(self, exc: BaseException) -> None:
+        self._forget()
+        if self.transport is not None:
+            self.transport.abort()
+        self.server._client_connection_failed(exc)
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self._closed = True
@@ -158,7 +162,9 @@ class HTTPConnection(asyncio.Protocol):
         except HTTPError as err:
             self._queue_error(err)
         except httptools.HttpParserError as err:
-            self._queue_error(BadRequest(str(err)))
+            # httptools wraps what a callback raised in HttpParserCallbackError.
+            cause = err.__cause__ or err.__context__
+            self._queue_error(cause if isinstance(cause, HTTPError) else BadRequest(str(err)))
         else:
             if self._in_head and head_continues:
                 self._head_bytes += len(data)

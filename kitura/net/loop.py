@@ -123,7 +123,10 @@ async def _drive(coro: Coroutine[Any, Any, Any], yielded: Any,
             if yielded is None:
                 await asyncio.sleep(0)  # a bare yield: give the loop one turn
             else:
-                await yielded  # a Future; the coroutine reads its result itself
+                # Take over the Future as a Task does: clear the flag the coroutine set
+                # when it yielded it, then wait; the coroutine reads the result itself.
+                yielded._asyncio_future_blocking = False
+                await yielded
         except asyncio.CancelledError as exc:
             try:
                 yielded = coro.throw(exc)
