@@ -1,0 +1,274 @@
+"""RouterRequest: the request as the Router's handlers see it (Kitura's RouterRequest).
+
+Wraps a kitura.net ``ServerRequest``. The body is read from the server request
+once and kept, so ``read_string()``, ``read(as_=Model)`` and BodyParser can all
+read it, in any order and more than once.
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from urllib.parse import SplitResult, unquote, unquote_plus, urlsplit
+
+from .cookies import Cookie, parse_cookies
+from .content_type import ContentType
+from .element import RouterMethod
+from .headers import Headers
+
+if TYPE_CHECKING:
+    from .body_parser import ParsedBody
+
+__all__ = ["RouterRequest", "HTTPVersion", "parse_query", "parse_query_multi"]
+
+T = TypeVar("T")
+
+
+class HTTPVersion(NamedTuple):
+    major: int
+    minor: int
+
+    def __str__(self) -> str:
+        return f"HTTP/{self.major}.{self.minor}"
+
+
+def _decode_value(value: str) -> str:
+    if "+" in value or "%" in value:
+        return unquote_plus(value)
+    return value
+
+
+def parse_query_multi(query: str | None) -> dict[str, list[str]]:
+    """``a=1&a=2&b=x+y`` -> ``{"a": ["1", "2"], "b": ["x y"]}``; items without ``=`` are skipped."""
+    result: dict[str, list[str]] = {}
+    if not query:
+        return result
+    for item in query.split("&"):
+        key, sep, value = item.partition("=")
+        if not sep:
+            continue
+        result.setdefault(_decode_value(key), []).append(_decode_value(value))
+    return result
+
+
+def parse_query(query: str | None) -> dict[str, str]:
+    """As Kitura: repeated keys are joined with a comma (``a=1&a=2`` -> ``{"a": "1,2"}``)."""
+    return {k: ",".join(v) for k, v in parse_query_multi(query).items()}
+
+
+_DOMAIN = re.compile(r"([a-z0-9][a-z0-9\-]{1,63}\.[a-z.]{2,6})$", re.IGNORECASE)
+
+
+class RouterRequest:
+    """The incoming request: parameters, query, headers, cookies, body, content negotiation."""
+
+    def __init__(self, server_request: Any) -> None:
+        self.server_request = server_request
+        self.method: RouterMethod = RouterMethod.from_raw_value(server_request.method)
+        raw = server_request.url
+        if isinstance(raw, (bytes, bytearray)):
+            raw = bytes(raw).decode("utf-8", "surrogateescape")
+        self.url: str = raw
+        """The request target as sent: path and query (deprecated in Kitura; see ``url_url``)."""
+        path, _, query = raw.partition("?")
+        if not path.startswith("/"):
+            # absolute-form ("GET http://host/p") or "*": route on the path part
+            path = urlsplit(raw).path or "/"
+        self._path: str = path                 # the path being routed (sub-routers strip their mount path)
+        self._query: str = query
+        self.parameters: dict[str, str] = {}
+        self.matched_path: str = ""
+        self.route: str | None = None
+        self.allow_partial_match: bool = True
+        self.user_info: dict[str, Any] = {}
+        self.body: ParsedBody | None = None
+        self.has_body_parser_been_used = False
+        self.handled_named_parameters: set[str] = set()
+        self._headers: Headers | None = None
+        self._body: bytes | None = None
+        self._read_pos = 0
+        self._query_parameters: dict[str, str] | None = None
+        self._query_multi: dict[str, list[str]] | None = None
+        self._cookies: dict[str, Cookie] | None = None
+
+    def __repr__(self) -> str:
+        return f"<RouterRequest {self.method} {self.url}>"
+
+    # -- URL ---------------------------------------------------------------
+    @property
+    def url_url(self) -> SplitResult:
+        """The full URL (scheme, host, path, query) as a ``urllib.parse.SplitResult``."""
+        return self.server_request.url_url
+
+    @property
+    def original_url(self) -> str:
+        """The full URL as a string (Kitura's ``originalURL``)."""
+        return self.url_url.geturl()
+
+    @property
+    def path(self) -> str:
+        """The raw path being routed (percent-encoding kept; relative to a sub-router's mount path)."""
+        return self._path
+
+    @property
+    def hostname(self) -> str:
+        return self.url_url.hostname or ""
+
+    @property
+    def port(self) -> int:
+        url = self.url_url
+        try:
+            port = url.port
+        except ValueError:
+            port = None
+        return port if port is not None else (443 if url.scheme == "https" else 80)
+
+    @property
+    def domain(self) -> str:
+        m = _DOMAIN.search(self.hostname)
+        return m.group(1) if m else self.hostname
+
+    @property
+    def subdomains(self) -> list[str]:
+        host, domain = self.hostname, self.domain
+        rest = host[: len(host) - len(domain)] if domain and host.endswith(domain) else ""
+        return [s for s in rest.split(".") if s]
+
+    @property
+    def remote_address(self) -> str:
+        return self.server_request.remote_address
+
+    @property
+    def http_version(self) -> HTTPVersion:
+        sr = self.server_request
+        return HTTPVersion(getattr(sr, "http_version_major", 1) or 1, getattr(sr, "http_version_minor", 1) or 0)
+
+    # -- headers, cookies, query -------------------------------------------
+    @property
+    def headers(self) -> Headers:
+        h = self._headers
+        if h is None:
+            h = self._headers = Headers(self.server_request.headers)
+        return h
+
+    @property
+    def cookies(self) -> dict[str, Cookie]:
+        if self._cookies is None:
+            self._cookies = parse_cookies(self.server_request.headers["cookie"])
+        return self._cookies
+
+    @property
+    def query_parameters(self) -> dict[str, str]:
+        """Query values, ``+`` and percent-escapes decoded; a repeated key's values joined by ``,``."""
+        if self._query_parameters is None:
+            self._query_parameters = parse_query(self._query)
+        return self._query_parameters
+
+    @property
+    def query_parameters_multi_values(self) -> dict[str, list[str]]:
+        if self._query_multi is None:
+            self._query_multi = parse_query_multi(self._query)
+        return self._query_multi
+
+    def get_query_parameters(self, as_: type[T]) -> T | None:
+        """Decode the query into a dataclass model; None when it does not fit."""
+        from .codable import decode_query
+        try:
+            return decode_query(as_, self.query_parameters_multi_values)
+        except Exception:
+            return None
+
+    # -- body --------------------------------------------------------------
+    def body_bytes(self) -> bytes:
+        """The whole request body (read once from the connection, then kept)."""
+        body = self._body
+        if body is None:
+            buf = bytearray()
+            reader = getattr(self.server_request, "read_all_data", None)
+            if reader is not None:
+                reader(buf)
+            else:  # pragma: no cover - a minimal ServerRequest
+                while self.server_request.read(buf):
+                    pass
+            body = self._body = bytes(buf)
+        return body
+
+    def read(self, into: bytearray | None = None, *, as_: type[T] | None = None) -> Any:
+        """``read(into=buf)`` appends the body and returns the byte count (0 once at the end,
+        after which the next call starts again); ``read(as_=Model)`` decodes the body
+        (JSON, or URL-encoded form) into a dataclass model."""
+        if as_ is not None:
+            from .codable import decode_body
+            return decode_body(as_, self.body_bytes(), self.headers["Content-Type"])
+        if into is None:
+            raise TypeError("read() needs into=bytearray or as_=Model")
+        body = self.body_bytes()
+        chunk = body[self._read_pos:]
+        if not chunk:
+            self._read_pos = 0
+            return 0
+        into += chunk
+        self._read_pos = len(body)
+        return len(chunk)
+
+    def read_string(self) -> str | None:
+        """The body as text (UTF-8); None when there is no body. Can be called again."""
+        body = self.body_bytes()
+        if not body:
+            return None
+        return body.decode("utf-8", "replace")
+
+    # -- content negotiation -----------------------------------------------
+    def accepts(self, header: str = "Accept", types: list[str] | str | None = None, *,
+                type: str | None = None) -> str | None:
+        """The best of ``types`` for the Accept (or Accept-*) header, or None.
+
+        Types may be media types (``"text/html"``) or extensions (``"json"``);
+        the best one is returned as given.
+        """
+        if types is None:
+            types = [type] if type is not None else []
+        elif isinstance(types, str):
+            types = [types]
+        value = self.headers[header]
+        if value is None:
+            return None
+        match_all = "*/*" if header.lower() == "accept" else "*"
+        return _best_accept([v for v in value.split(",")], list(types), match_all)
+
+
+def _parse_media_range(raw: str) -> tuple[str, float, str]:
+    parts = raw.strip().split(";")
+    mtype = parts[0].strip()
+    q, q_raw = 1.0, "1.0"
+    last = parts[-1].strip()
+    name, sep, val = last.partition("=")
+    if sep and name.strip() == "q":
+        try:
+            q, q_raw = float(val), val.strip()
+        except ValueError:
+            pass
+    return mtype, q, q_raw
+
+
+def _best_accept(header_values: list[str], types: list[str], match_all: str) -> str | None:
+    # Kitura's MimeTypeAcceptor: exact match beats type/* beats */*; then q; then header order.
+    matches: dict[str, tuple[int, float, str, int]] = {}
+    ct = ContentType.shared_instance
+    for order, raw in enumerate(header_values):
+        htype, q, q_raw = _parse_media_range(raw)
+        if not htype or q <= 0.0:
+            continue
+        for t in types:
+            mime = ct.get_content_type(t) or t
+            if htype == mime:
+                matches[t] = (1, q, q_raw, order)
+            elif htype == match_all:
+                if t not in matches:
+                    matches[t] = (3, q, q_raw, order)
+            elif htype.endswith("/*") and mime.startswith(htype[:-1]):
+                cur = matches.get(t)
+                if cur is None or cur[0] > 2:
+                    matches[t] = (2, q, q_raw, order)
+    if not matches:
+        return None
+    return min(matches.items(), key=lambda kv: (kv[1][0], -kv[1][1], kv[1][3]))[0]

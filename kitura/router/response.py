@@ -1,0 +1,330 @@
+"""RouterResponse: the response as the Router's handlers build it (Kitura's RouterResponse).
+
+As in Kitura the body is buffered: ``send()`` appends, ``end()`` writes the
+status, headers, cookies and body in one go through the kitura.net
+``ServerResponse`` (HEAD gets the headers only). ``end()`` may be called from
+any thread; the chain waiting on it is woken on the event loop.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import http
+import json as _json
+import logging
+import os
+import re
+from typing import TYPE_CHECKING, Any, Callable
+
+from .content_type import ContentType
+from .cookies import AdditionalCookieAttribute, Cookie
+from .element import RouterMethod
+from .headers import Headers
+
+if TYPE_CHECKING:
+    from .request import RouterRequest
+    from .router import Router
+
+__all__ = ["RouterResponse", "status_phrase", "status_value"]
+
+logger = logging.getLogger("kitura.router")
+
+_MISSING: Any = object()
+_UNKNOWN = -1
+_NO_BODY_STATUSES = frozenset((204, 304))
+_JS_IDENT_SANITIZER = re.compile(r"[^\[\]\w$.]")
+
+
+def status_value(code: Any) -> int:
+    """An int status from an int, an ``HTTPStatusCode`` or ``http.HTTPStatus``."""
+    if isinstance(code, int):
+        return int(code)
+    value = getattr(code, "value", code)
+    return int(value)
+
+
+def status_phrase(code: int) -> str:
+    """The reason phrase for a status code (kitura.net's table, else the standard library's)."""
+    try:
+        from kitura.net import HTTP
+        phrase = HTTP.status_codes.get(code)
+        if phrase:
+            return phrase
+    except Exception:  # pragma: no cover - kitura.net missing or different
+        pass
+    try:
+        return http.HTTPStatus(code).phrase
+    except ValueError:
+        return ""
+
+
+def _status_enum(code: int) -> Any:
+    try:
+        from kitura.net import HTTPStatusCode
+        return HTTPStatusCode(code)
+    except Exception:  # pragma: no cover - kitura.net missing, or an unlisted code
+        return code
+
+
+def to_json_bytes(obj: Any) -> bytes:
+    from .codable import to_jsonable
+    return _json.dumps(to_jsonable(obj), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class RouterResponse:
+    """The outgoing response: status, headers, cookies, buffered body; ``send()`` and ``status()`` chain."""
+
+    def __init__(self, server_response: Any, request: "RouterRequest",
+                 router_stack: list["Router"] | None = None) -> None:
+        self.server_response = server_response
+        self.request = request
+        self.headers = Headers(server_response.headers)
+        self.cookies: dict[str, Cookie] = {}
+        self.error: BaseException | None = None
+        self.user_info: dict[str, Any] = {}
+        self.invoked_end = False
+        self.invoked_send = False
+        self._status = _UNKNOWN
+        self._buffer = bytearray()
+        self._text_only = True
+        self._router_stack: list[Router] = router_stack if router_stack is not None else []
+        self._on_end: Callable[[], None] | None = None
+        self._data_filter: Callable[[bytes], bytes] | None = None
+        self._waiter: Any = None       # (loop, future) set by the walker while it waits
+        self._deferred = False
+
+    def __repr__(self) -> str:
+        return f"<RouterResponse {self._status} ended={self.invoked_end}>"
+
+    # -- status ------------------------------------------------------------
+    @property
+    def status_code(self) -> Any:
+        """The status as an ``HTTPStatusCode`` (``UNKNOWN`` until set or sent)."""
+        return _status_enum(self._status)
+
+    @status_code.setter
+    def status_code(self, code: Any) -> None:
+        self._status = status_value(code)
+
+    def status(self, code: Any) -> "RouterResponse":
+        """Set the status code; returns the response for chaining."""
+        self._status = status_value(code)
+        return self
+
+    @property
+    def ended(self) -> bool:
+        return self.invoked_end
+
+    # -- sending -----------------------------------------------------------
+    def _append(self, data: bytes, text: bool) -> None:
+        self._buffer += data
+        if not text:
+            self._text_only = False
+        self.invoked_send = True
+        if self._status == _UNKNOWN:
+            self._status = 200
+
+    def _after_end(self, what: str) -> bool:
+        if self.invoked_end:
+            logger.warning("RouterResponse %s invoked after end() for %s", what, self.request.url)
+            return True
+        return False
+
+    def send(self, value: Any = _MISSING, /, *, json: Any = _MISSING, data: bytes | bytearray | memoryview | None = None,
+             file_name: str | os.PathLike[str] | None = None, download: str | os.PathLike[str] | None = None,
+             status: Any = None, jsonp: Any = _MISSING, callback_parameter: str = "callback") -> "RouterResponse":
+        """Append to the body; returns the response for chaining.
+
+        ``send("text")``, ``send(b"bytes")``, ``send(model)`` (JSON of a dataclass,
+        dict or list), ``send(json=obj)``, ``send(data=b"")``, ``send(file_name=path)``,
+        ``send(download=path)`` (as an attachment), ``send(status=404)`` (the status
+        and its phrase), ``send(jsonp=obj)`` (``callback(...)`` from the query).
+        """
+        if self._after_end("send()"):
+            return self
+        if status is not None and value is _MISSING and json is _MISSING and data is None \
+                and file_name is None and download is None and jsonp is _MISSING:
+            code = status_value(status)
+            self._status = code
+            self._append(status_phrase(code).encode(), True)
+            return self
+        if value is not _MISSING:
+            if isinstance(value, str):
+                self._append(value.encode("utf-8"), True)
+            elif isinstance(value, (bytes, bytearray, memoryview)):
+                self._append(bytes(value), False)
+            elif value is None:
+                logger.warning("RouterResponse send() invoked with None")
+                self._append(b"", True)
+            else:
+                self._send_json(value)
+        elif json is not _MISSING:
+            self._send_json(json)
+        elif data is not None:
+            self._append(bytes(data), False)
+        elif file_name is not None:
+            self._send_file(os.fspath(file_name))
+        elif download is not None:
+            from .static_files import absolute_path
+            path = os.fspath(download)
+            self._send_file(absolute_path(path))
+            self.headers.add_attachment(for_=path)
+        elif jsonp is not _MISSING:
+            self._send_jsonp(jsonp, callback_parameter)
+        if status is not None:
+            self._status = status_value(status)
+        return self
+
+    def _send_json(self, obj: Any) -> None:
+        body = to_json_bytes(obj)
+        self.headers["Content-Type"] = "application/json"
+        self._append(body, False)
+
+    def _send_file(self, path: str) -> None:
+        with open(path, "rb") as f:
+            body = f.read()
+        content_type = ContentType.shared_instance.get_content_type(for_file_name=path)
+        if content_type is not None:
+            self.headers["Content-Type"] = content_type
+        self._append(body, False)
+
+    def _send_jsonp(self, obj: Any, callback_parameter: str) -> None:
+        name = self.request.query_parameters.get(callback_parameter)
+        if not name or _JS_IDENT_SANITIZER.sub("", name) != name:
+            raise JSONPError(name)
+        text = to_json_bytes(obj).decode("utf-8").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        self.headers["Content-Type"] = "application/javascript"
+        self.headers["X-Content-Type-Options"] = "nosniff"
+        self._append(f"/**/ {name}({text})".encode("utf-8"), False)
+
+    # -- cookies -----------------------------------------------------------
+    def add_cookie(self, name: str, value: str, domain: str | None = None, path: str | None = "/",
+                   other_attributes: list[AdditionalCookieAttribute] | None = None) -> "RouterResponse":
+        """Set a cookie on the response (Kitura's ``addCookie``)."""
+        cookie = Cookie(name=name, value=value, domain=domain, path=path)
+        for attribute in other_attributes or ():
+            attribute.apply(cookie)
+        self.cookies[name] = cookie
+        return self
+
+    # -- redirect, render, negotiation ---------------------------------------
+    def redirect(self, path: str, status: Any = 302) -> "RouterResponse":
+        """Set Location (``"back"`` is the Referer), the status (302 by default), and end."""
+        self.headers.set_location(path if path != "back" else (self.request.headers["Referer"] or "/"))
+        self.status(status).end()
+        return self
+
+    def render(self, resource: str, context: dict[str, Any] | None = None, options: Any = None, *,
+               with_: Any = _MISSING, for_key: str | None = None) -> "RouterResponse":
+        """Render a template from the router's ``views_path`` and send it.
+
+        ``render("page", context={...})``; ``render("page", with_=model, for_key="item")``
+        passes a dataclass (or list) as the context (under ``for_key`` when given).
+        Raises ``TemplatingError`` when no engine fits or the template fails.
+        """
+        from .templating import TemplatingError
+        if with_ is not _MISSING:
+            from .codable import to_jsonable
+            encoded = to_jsonable(with_)
+            if for_key is not None:
+                context = {for_key: encoded}
+            elif isinstance(encoded, dict):
+                context = encoded
+            else:
+                raise TemplatingError("render(with_=...) needs for_key= when the value is not an object")
+        for router in reversed(self._router_stack):
+            if router.get_template_engine(resource) is not None:
+                text = router.render_template(resource, context or {}, options)
+                if self.headers["Content-Type"] is None:
+                    self.headers["Content-Type"] = "text/html; charset=utf-8"
+                return self.send(text)
+        raise TemplatingError(f"No template engine defined for the template {resource!r}")
+
+    def format(self, callbacks: dict[str, Callable[["RouterRequest", "RouterResponse"], Any]]) -> None:
+        """Call the callback for the best Accept type (``"default"`` when none fits, else 406)."""
+        keys = [k for k in callbacks if k != "default"]
+        accepted = self.request.accepts(types=keys)
+        if accepted is not None:
+            self.headers["Content-Type"] = ContentType.shared_instance.get_content_type(accepted) or accepted
+            callbacks[accepted](self.request, self)
+        elif "default" in callbacks:
+            callbacks["default"](self.request, self)
+        else:
+            self.status(406).end()
+
+    # -- lifecycle ---------------------------------------------------------
+    def set_on_end_invoked(self, handler: Callable[[], None]) -> Callable[[], None]:
+        """Run ``handler`` when ``end()`` is called; returns the previous one (call it from yours)."""
+        old = self._on_end or (lambda: None)
+        self._on_end = handler
+        return old
+
+    def set_written_data_filter(self, filter: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+        """Transform the body at ``end()``; returns the previous filter."""
+        old = self._data_filter or (lambda body: body)
+        self._data_filter = filter
+        return old
+
+    def defer(self) -> "RouterResponse":
+        """Tell the Router that this handler will call ``next()`` or ``end()`` later (from
+        any thread), so it must not end the response when the handler returns."""
+        self._deferred = True
+        return self
+
+    def end(self) -> None:
+        """Send the response: status (200 if unset), headers, cookies, then the body."""
+        if self.invoked_end:
+            logger.warning("RouterResponse end() invoked more than once for %s", self.request.url)
+            return
+        on_end, self._on_end = self._on_end, None
+        if on_end is not None:
+            on_end()
+        if self._status == _UNKNOWN:
+            self._status = 200
+        content = bytes(self._buffer)
+        self._buffer = bytearray()
+        data_filter, self._data_filter = self._data_filter, None
+        if data_filter is not None:
+            content = data_filter(content)
+        status = self._status
+        headers = self.headers
+        if self.cookies:
+            headers.append("Set-Cookie", [c.header_value() for c in self.cookies.values()])
+        if status in _NO_BODY_STATUSES or 100 <= status < 200:
+            content = b""
+            del headers["Content-Length"]
+        else:
+            if content and self._text_only and headers["Content-Type"] is None:
+                head = content[:64].lstrip().lower()
+                headers["Content-Type"] = ("text/html; charset=utf-8" if head.startswith((b"<!doctype", b"<html"))
+                                           else "text/plain; charset=utf-8")
+            if headers["Content-Length"] is None:
+                headers["Content-Length"] = str(len(content))
+        sr = self.server_response
+        sr.status_code = _status_enum(status)
+        self.invoked_end = True
+        try:
+            if self.request.method == RouterMethod.HEAD or not content:
+                sr.end()
+            else:
+                sr.end(content)
+        finally:
+            self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            loop, fut = waiter
+            loop.call_soon_threadsafe(_resolve, fut)
+
+
+def _resolve(fut: Any) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+class JSONPError(Exception):
+    """``send(jsonp=...)`` without a valid callback name in the query (Kitura's JSONPError)."""
+
+    def __init__(self, name: str | None) -> None:
+        super().__init__(f"Invalid JSONP callback name: {name!r}")
+        self.name = name

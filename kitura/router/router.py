@@ -1,0 +1,322 @@
+"""Router: route registration (Kitura's Router), and the ServerDelegate entry point.
+
+Registration builds RouterElements (patterns compiled once). Per request
+method, the Router keeps a plan: plain-string exact routes in a dict keyed by
+path (one lookup), the others in a list, merged back into registration order.
+A Router is also middleware, which is how ``route()`` sub-routers work.
+"""
+from __future__ import annotations
+
+import heapq
+import inspect
+import logging
+import os
+from typing import Any, Callable, Iterable, Sequence
+
+from .element import HandlerEntry, RouterElement, RouterMethod
+from .request import RouterRequest
+from .response import RouterResponse
+from .templating import TemplateEngine, TemplatingError
+from .walker import record_error, walk
+
+try:  # a Router is a kitura.net ServerDelegate
+    from kitura.net import ServerDelegate as _DelegateBase
+except ImportError:  # pragma: no cover - kitura.net not importable
+    _DelegateBase = object  # type: ignore[assignment,misc]
+
+__all__ = ["Router"]
+
+logger = logging.getLogger("kitura.router")
+
+_WELCOME_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Kitura for Python</title></head>
+<body style="font-family: sans-serif; text-align: center; margin-top: 15%">
+<h1>Welcome to Kitura for Python</h1>
+<p>Your server is running. Register routes on the Router to serve your own pages.</p>
+</body></html>
+"""
+
+
+def _flatten(items: Iterable[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            out.extend(_flatten(item))
+        elif item is not None:
+            out.append(item)
+    return out
+
+
+def _middleware_entry(mw: Any) -> HandlerEntry:
+    handle = getattr(mw, "handle", None)
+    if handle is None:
+        if not callable(mw):
+            raise TypeError(f"middleware must have handle(request, response, next) or be callable: {mw!r}")
+        return HandlerEntry(mw)
+    return HandlerEntry(handle, name=type(mw).__name__)
+
+
+class Router(_DelegateBase):  # type: ignore[misc,valid-type]
+    """Routes requests to handlers; pass it to ``Kitura.add_http_server(with_=router)``."""
+
+    def __init__(self, merge_parameters: bool = False, enable_welcome_page: bool = True) -> None:
+        self.merge_parameters = merge_parameters
+        self.enable_welcome_page = enable_welcome_page
+        self.elements: list[RouterElement] = []
+        self._parameter_handlers: dict[str, list[HandlerEntry]] = {}
+        self._plans: dict[RouterMethod, tuple[dict[str, list[tuple[int, RouterElement]]],
+                                              list[tuple[int, RouterElement]]]] = {}
+        self._template_engines: dict[str, TemplateEngine] = {}
+        self._default_engine_extension: str | None = None
+        self._views_path = "./Views/"
+
+    def __repr__(self) -> str:
+        return f"<Router {len(self.elements)} elements>"
+
+    # -- registration ------------------------------------------------------
+    def _add_element(self, element: RouterElement) -> None:
+        self.elements.append(element)
+        self._plans.clear()
+
+    def _register(self, method: RouterMethod, path: Any, handlers: tuple[Any, ...], middleware: Any,
+                  allow_partial_match: bool) -> Any:
+        if path is not None and not isinstance(path, str):
+            handlers = (path,) + handlers
+            path = None
+        handler_list = _flatten(handlers)
+        if middleware is not None:
+            mws = _flatten([middleware])
+            if handler_list:
+                raise TypeError("pass handlers or middleware=, not both")
+            self._add_element(RouterElement(method, path, [_middleware_entry(m) for m in mws],
+                                            allow_partial_match=allow_partial_match,
+                                            merge_parameters=self.merge_parameters))
+            return self
+        if not handler_list:
+            def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+                self._add_handlers(method, path, [fn])
+                return fn
+            return decorator
+        self._add_handlers(method, path, handler_list)
+        return self
+
+    def _add_handlers(self, method: RouterMethod, path: str | None, handlers: list[Any]) -> None:
+        from .codable import is_codable_handler, make_codable_element
+        entries: list[HandlerEntry] = []
+        for h in handlers:
+            if isinstance(h, Router) or (not inspect.isroutine(h) and hasattr(h, "handle")):
+                entries.append(_middleware_entry(h))
+            elif is_codable_handler(h):
+                if entries:
+                    self._add_element(RouterElement(method, path, entries, False, self.merge_parameters))
+                    entries = []
+                self._add_element(make_codable_element(self, method, path, h))
+            elif callable(h):
+                entries.append(HandlerEntry(h))
+            else:
+                raise TypeError(f"a route handler must be callable: {h!r}")
+        if entries:
+            self._add_element(RouterElement(method, path, entries, False, self.merge_parameters))
+
+    def all(self, path: Any = None, *handlers: Any, middleware: Any = None, allow_partial_match: bool = True) -> Any:
+        """Handlers for every method; ``all(middleware=m)`` runs ``m`` for every request.
+
+        Like every verb: ``router.get(path, h1, h2)`` returns the router;
+        ``router.get(path, middleware=m, allow_partial_match=True)`` adds middleware
+        (matched by prefix); ``@router.get(path)`` is the decorator form.
+        """
+        return self._register(RouterMethod.ALL, path, handlers, middleware, allow_partial_match)
+
+    def error(self, *handlers: Any, middleware: Any = None) -> Any:
+        """Handlers that run once a handler has raised (``response.error`` is set).
+
+        ``router.error(h)``, ``router.error(middleware=m)``, or ``@router.error()``.
+        """
+        return self._register(RouterMethod.ERROR, None, handlers, middleware, True)
+
+    def route(self, route: str, merge_parameters: bool = False, allow_partial_match: bool = True) -> "Router":
+        """A sub-router mounted at ``route``; its paths are relative to it."""
+        sub = Router(merge_parameters=merge_parameters, enable_welcome_page=False)
+        sub._parameter_handlers = {k: list(v) for k, v in self._parameter_handlers.items()}
+        sub._views_path = self._views_path
+        self.all(route, middleware=sub, allow_partial_match=allow_partial_match)
+        return sub
+
+    def parameter(self, names: str | Sequence[str], *handlers: Any) -> Any:
+        """``handler(request, response, value, next)`` runs once per request before
+        the first route that captures the named parameter. Decorator form without handlers."""
+        name_list = [names] if isinstance(names, str) else list(names)
+        def add(hs: list[Any]) -> None:
+            for name in name_list:
+                self._parameter_handlers.setdefault(name, []).extend(HandlerEntry(h) for h in hs)
+        handler_list = _flatten(handlers)
+        if not handler_list:
+            def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+                add([fn])
+                return fn
+            return decorator
+        add(handler_list)
+        return self
+
+    # -- templates ---------------------------------------------------------
+    @property
+    def views_path(self) -> str:
+        """Where templates are loaded from (``./Views/`` by default)."""
+        return self._views_path
+
+    @views_path.setter
+    def views_path(self, path: str) -> None:
+        self._views_path = path
+        for engine in self._template_engines.values():
+            self._set_root_paths(engine)
+
+    def _set_root_paths(self, engine: TemplateEngine) -> None:
+        from .static_files import absolute_path
+        engine.set_root_paths([absolute_path(self._views_path)])
+
+    def add(self, template_engine: TemplateEngine, for_file_extensions: Sequence[str] = (),
+            use_default_file_extension: bool = True) -> "Router":
+        """Register a template engine for its own file extension and/or others."""
+        if use_default_file_extension:
+            self._template_engines[template_engine.file_extension] = template_engine
+        for ext in for_file_extensions:
+            self._template_engines[ext.lstrip(".")] = template_engine
+        self._set_root_paths(template_engine)
+        return self
+
+    def set_default(self, template_engine: TemplateEngine | None) -> "Router":
+        """The engine used for templates named without an extension (``render("index")``)."""
+        if template_engine is None:
+            self._default_engine_extension = None
+            return self
+        self._default_engine_extension = template_engine.file_extension
+        return self.add(template_engine)
+
+    def _template_extension(self, template: str) -> tuple[str, str]:
+        base = template.rsplit("/", 1)[-1]
+        if "." in base:
+            return base.rsplit(".", 1)[1], template
+        ext = self._default_engine_extension or ""
+        return ext, f"{template}.{ext}" if ext else template
+
+    def get_template_engine(self, template: str) -> TemplateEngine | None:
+        ext, _ = self._template_extension(template)
+        return self._template_engines.get(ext)
+
+    def render_template(self, template: str, context: dict[str, Any], options: Any = None) -> str:
+        """Render a template from ``views_path`` (what ``response.render`` calls)."""
+        from urllib.parse import unquote
+        ext, resource = self._template_extension(template)
+        engine = self._template_engines.get(ext)
+        if engine is None:
+            if not ext:
+                raise TemplatingError("No default template engine set and no file extension given for "
+                                      f"the template {template!r}")
+            raise TemplatingError(f"No template engine defined for the extension {ext!r}")
+        from .static_files import absolute_path
+        file_path = os.path.join(absolute_path(self._views_path), unquote(resource))
+        return engine.render(file_path, context, options, resource)
+
+    # -- matching plan -----------------------------------------------------
+    def _candidates(self, method: RouterMethod, path: str) -> Iterable[RouterElement]:
+        plan = self._plans.get(method)
+        if plan is None:
+            plan = self._plans[method] = self._build_plan(method)
+        exact, others = plan
+        hits = exact.get(path)
+        if hits is None:
+            return [el for _, el in others]
+        if not others:
+            return [el for _, el in hits]
+        return [el for _, el in heapq.merge(hits, others, key=lambda t: t[0])]
+
+    def _build_plan(self, method: RouterMethod) -> tuple[dict[str, list[tuple[int, RouterElement]]],
+                                                          list[tuple[int, RouterElement]]]:
+        accepted = {method, RouterMethod.ALL, RouterMethod.ERROR}
+        if method is RouterMethod.HEAD:
+            accepted.add(RouterMethod.GET)      # HEAD falls back to GET handlers (RFC 9110 9.3.2)
+        exact: dict[str, list[tuple[int, RouterElement]]] = {}
+        others: list[tuple[int, RouterElement]] = []
+        for i, el in enumerate(self.elements):
+            if el.method not in accepted:
+                continue
+            if el.exact_path is not None:
+                exact.setdefault(el.exact_path, []).append((i, el))
+            else:
+                others.append((i, el))
+        return exact, others
+
+    # -- serving -----------------------------------------------------------
+    async def handle(self, request: Any, response: Any, next: Callable[[], None] | None = None) -> None:
+        """The ServerDelegate entry point (``handle(request, response)`` from kitura.net),
+        or, with ``next``, the middleware entry point of a sub-router."""
+        if next is not None:
+            await self._handle_as_middleware(request, response, next)
+            return
+        req = RouterRequest(request)
+        res = RouterResponse(response, req, [self])
+        try:
+            fell_through = await walk(self, req, res)
+        except Exception as exc:  # noqa: BLE001 - a bug in a handler's plumbing, never a dropped connection
+            record_error(res, exc, "router")
+            fell_through = True
+        if fell_through and not res.invoked_end:
+            try:
+                self._finish(req, res)
+            except Exception:  # noqa: BLE001
+                logger.exception("Failed to send the response to the client")
+                if not res.invoked_end:
+                    res.invoked_end = True
+                    response.status_code = 500
+                    response.end()
+
+    async def _handle_as_middleware(self, request: RouterRequest, response: RouterResponse,
+                                    next: Callable[[], None]) -> None:
+        url_path = request._path
+        if request.allow_partial_match:
+            mount = request.matched_path
+            if mount and not url_path.startswith(mount):
+                next()
+                return
+            request._path = url_path[len(mount):]
+        response._router_stack.append(self)
+        try:
+            fell_through = await walk(self, request, response)
+        finally:
+            request._path = url_path
+            response._router_stack.pop()
+        if fell_through:
+            next()
+
+    def _finish(self, req: RouterRequest, res: RouterResponse) -> None:
+        error = res.error
+        if error is not None:
+            if not res.invoked_send:
+                from .codable import RequestError
+                if isinstance(error, RequestError):
+                    error.apply_to(res)
+                elif res._status == -1:
+                    res._status = 500
+        elif res._status == -1 and not res.invoked_send:
+            if self.enable_welcome_page and req._path == "/" and req.method in (RouterMethod.GET, RouterMethod.HEAD):
+                res.headers["Content-Type"] = "text/html; charset=utf-8"
+                res.send(_WELCOME_PAGE)
+            else:
+                res.status(404).send(f"Cannot {req.method} {req._path}.")
+        res.end()
+
+
+def _make_verb(method: RouterMethod) -> Callable[..., Any]:
+    def verb(self: Router, path: Any = None, *handlers: Any, middleware: Any = None,
+             allow_partial_match: bool = True) -> Any:
+        return self._register(method, path, handlers, middleware, allow_partial_match)
+    verb.__name__ = verb.__qualname__ = method.name.lower()
+    verb.__doc__ = f"Register handlers or middleware for {method.value} requests (see ``all``)."
+    return verb
+
+
+for _m in RouterMethod:
+    if _m in (RouterMethod.ALL, RouterMethod.ERROR, RouterMethod.UNKNOWN):
+        continue
+    setattr(Router, _m.name.lower(), _make_verb(_m))
+del _m
