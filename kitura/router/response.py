@@ -300,7 +300,7 @@ class RouterResponse:
             if headers["Content-Length"] is None:
                 headers["Content-Length"] = str(len(content))
         sr = self.server_response
-        sr.status_code = _status_enum(status)
+        sr.status_code = status
         self.invoked_end = True
         try:
             if self.request.method == RouterMethod.HEAD or not content:
