@@ -106,7 +106,9 @@ def parse_cookies(header_values: Iterable[str] | None) -> dict[str, Cookie]:
     if not header_values:
         return cookies
     for header in header_values:
-        for item in header.split(";"):
+        # kitura.net merges repeated Cookie headers with ", "; a cookie value never holds
+        # a comma or a semicolon (RFC 6265 4.1.1), so both separate cookies.
+        for item in header.replace(",", ";").split(";"):
             name, sep, value = item.partition("=")
             if not sep:
                 continue
