@@ -286,29 +286,33 @@ class RouterResponse:
         if data_filter is not None:
             content = data_filter(content)
         status = self._status
-        headers = self.headers
+        sr = self.server_response
+        container = sr.headers
         if self.cookies:
-            headers.append("Set-Cookie", [c.header_value() for c in self.cookies.values()])
+            container.append("Set-Cookie", [c.header_value() for c in self.cookies.values()])
+        is_head = self.request.method is RouterMethod.HEAD
         if status in _NO_BODY_STATUSES or 100 <= status < 200:
             content = b""
-            del headers["Content-Length"]
+            if "Content-Length" in container:
+                del container["Content-Length"]
         else:
-            if content and self._text_only and headers["Content-Type"] is None:
+            if content and self._text_only and "Content-Type" not in container:
                 head = content[:64].lstrip().lower()
-                headers["Content-Type"] = ("text/html; charset=utf-8" if head.startswith((b"<!doctype", b"<html"))
-                                           else "text/plain; charset=utf-8")
-            if headers["Content-Length"] is None:
-                headers["Content-Length"] = str(len(content))
-        sr = self.server_response
+                container["Content-Type"] = ("text/html; charset=utf-8" if head.startswith((b"<!doctype", b"<html"))
+                                             else "text/plain; charset=utf-8")
+            if is_head and "Content-Length" not in container:
+                # kitura.net counts the body it is given; HEAD gives none, so say what GET would send.
+                container["Content-Length"] = str(len(content))
         sr.status_code = status
         self.invoked_end = True
         try:
-            if self.request.method == RouterMethod.HEAD or not content:
+            if is_head or not content:
                 sr.end()
             else:
                 sr.end(content)
         finally:
-            self._wake()
+            if self._waiter is not None:
+                self._wake()
 
     def _wake(self) -> None:
         waiter = self._waiter

@@ -7,7 +7,6 @@ A Router is also middleware, which is how ``route()`` sub-routers work.
 """
 from __future__ import annotations
 
-import heapq
 import inspect
 import logging
 import os
@@ -64,8 +63,7 @@ class Router(_DelegateBase):  # type: ignore[misc,valid-type]
         self.enable_welcome_page = enable_welcome_page
         self.elements: list[RouterElement] = []
         self._parameter_handlers: dict[str, list[HandlerEntry]] = {}
-        self._plans: dict[RouterMethod, tuple[dict[str, list[tuple[int, RouterElement]]],
-                                              list[tuple[int, RouterElement]]]] = {}
+        self._plans: dict[RouterMethod, tuple[dict[str, list[RouterElement]], list[RouterElement]]] = {}
         self._template_engines: dict[str, TemplateEngine] = {}
         self._default_engine_extension: str | None = None
         self._views_path = "./Views/"
@@ -218,32 +216,27 @@ class Router(_DelegateBase):  # type: ignore[misc,valid-type]
         return engine.render(file_path, context, options, resource)
 
     # -- matching plan -----------------------------------------------------
-    def _candidates(self, method: RouterMethod, path: str) -> Iterable[RouterElement]:
+    def _candidates(self, method: RouterMethod, path: str) -> list[RouterElement]:
         plan = self._plans.get(method)
         if plan is None:
             plan = self._plans[method] = self._build_plan(method)
         exact, others = plan
         hits = exact.get(path)
-        if hits is None:
-            return [el for _, el in others]
-        if not others:
-            return [el for _, el in hits]
-        return [el for _, el in heapq.merge(hits, others, key=lambda t: t[0])]
+        return others if hits is None else hits
 
-    def _build_plan(self, method: RouterMethod) -> tuple[dict[str, list[tuple[int, RouterElement]]],
-                                                          list[tuple[int, RouterElement]]]:
+    def _build_plan(self, method: RouterMethod) -> tuple[dict[str, list[RouterElement]], list[RouterElement]]:
+        """For one method: {exact path: every candidate element, in order}, and the
+        candidates of any other path. Both lists are built once per registration change."""
         accepted = {method, RouterMethod.ALL, RouterMethod.ERROR}
         if method is RouterMethod.HEAD:
             accepted.add(RouterMethod.GET)      # HEAD falls back to GET handlers (RFC 9110 9.3.2)
-        exact: dict[str, list[tuple[int, RouterElement]]] = {}
-        others: list[tuple[int, RouterElement]] = []
-        for i, el in enumerate(self.elements):
-            if el.method not in accepted:
-                continue
-            if el.exact_path is not None:
-                exact.setdefault(el.exact_path, []).append((i, el))
-            else:
-                others.append((i, el))
+        elements = [el for el in self.elements if el.method in accepted]
+        others = [el for el in elements if el.exact_path is None]
+        exact: dict[str, list[RouterElement]] = {}
+        for el in elements:
+            if el.exact_path is not None and el.exact_path not in exact:
+                path = el.exact_path
+                exact[path] = [e for e in elements if e.exact_path is None or e.exact_path == path]
         return exact, others
 
     # -- serving -----------------------------------------------------------

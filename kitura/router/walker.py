@@ -95,10 +95,15 @@ async def _invoke(entry: HandlerEntry, args: tuple[Any, ...]) -> None:
     else:
         result = await run_sync(entry.fn, *args)
     if result is not None:
-        if isinstance(result, concurrent.futures.Future):
-            await asyncio.wrap_future(result)
-        elif inspect.isawaitable(result):
-            await result
+        await _await_result(result)
+
+
+async def _await_result(result: Any) -> None:
+    """A handler returned a Future or an awaitable: the chain waits for it."""
+    if isinstance(result, concurrent.futures.Future):
+        await asyncio.wrap_future(result)
+    elif inspect.isawaitable(result):
+        await result
 
 
 def record_error(response: "RouterResponse", exc: BaseException, where: Any) -> None:
@@ -152,9 +157,19 @@ async def _run_handlers(element: RouterElement, request: "RouterRequest", respon
         request.parameters = parameters
         nxt = NextCallable()
         try:
-            await _invoke(entry, (request, response, nxt))
+            if entry.is_async:
+                # Inlined _invoke for the common case: an async def that returns None.
+                result = entry.fn(request, response, nxt)
+                if result is not None:
+                    result = await result if inspect.isawaitable(result) else None
+                    if result is not None:
+                        await _await_result(result)
+            else:
+                await _invoke(entry, (request, response, nxt))
         except Exception as exc:  # noqa: BLE001 - user code: logged, answered 500
             record_error(response, exc, entry.name)
+            continue
+        if nxt.called:
             continue
         if not await _after_handler(nxt, response):
             return False
