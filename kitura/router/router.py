@@ -55,6 +55,16 @@ def _middleware_entry(mw: Any) -> HandlerEntry:
     return HandlerEntry(handle, name=type(mw).__name__)
 
 
+def _verb(method: RouterMethod) -> Callable[..., Any]:
+    def verb(self: Router, path: Any = None, *handlers: Any, middleware: Any = None,
+             allow_partial_match: bool = True) -> Any:
+        return self._register(method, path, handlers, middleware, allow_partial_match)
+    verb.__name__ = verb.__qualname__ = method.name.lower()
+    verb.__doc__ = (f"Handlers or middleware for {method.value} requests: ``{method.name.lower()}(path, h1, h2)``, "
+                    f"``{method.name.lower()}(path, middleware=m)``, or the decorator ``@router.{method.name.lower()}(path)``.")
+    return verb
+
+
 class Router(_DelegateBase):  # type: ignore[misc,valid-type]
     """Routes requests to handlers; pass it to ``Kitura.add_http_server(with_=router)``."""
 
@@ -124,6 +134,34 @@ class Router(_DelegateBase):  # type: ignore[misc,valid-type]
         (matched by prefix); ``@router.get(path)`` is the decorator form.
         """
         return self._register(RouterMethod.ALL, path, handlers, middleware, allow_partial_match)
+
+    # -- one method per Kitura verb (Kitura generates them with a script) ----
+    get = _verb(RouterMethod.GET)
+    post = _verb(RouterMethod.POST)
+    put = _verb(RouterMethod.PUT)
+    head = _verb(RouterMethod.HEAD)
+    delete = _verb(RouterMethod.DELETE)
+    options = _verb(RouterMethod.OPTIONS)
+    trace = _verb(RouterMethod.TRACE)
+    copy = _verb(RouterMethod.COPY)
+    lock = _verb(RouterMethod.LOCK)
+    mk_col = _verb(RouterMethod.MK_COL)
+    move = _verb(RouterMethod.MOVE)
+    purge = _verb(RouterMethod.PURGE)
+    prop_find = _verb(RouterMethod.PROP_FIND)
+    prop_patch = _verb(RouterMethod.PROP_PATCH)
+    unlock = _verb(RouterMethod.UNLOCK)
+    report = _verb(RouterMethod.REPORT)
+    mk_activity = _verb(RouterMethod.MK_ACTIVITY)
+    checkout = _verb(RouterMethod.CHECKOUT)
+    merge = _verb(RouterMethod.MERGE)
+    m_search = _verb(RouterMethod.M_SEARCH)
+    notify = _verb(RouterMethod.NOTIFY)
+    subscribe = _verb(RouterMethod.SUBSCRIBE)
+    unsubscribe = _verb(RouterMethod.UNSUBSCRIBE)
+    patch = _verb(RouterMethod.PATCH)
+    search = _verb(RouterMethod.SEARCH)
+    connect = _verb(RouterMethod.CONNECT)
 
     def error(self, *handlers: Any, middleware: Any = None) -> Any:
         """Handlers that run once a handler has raised (``response.error`` is set).
@@ -297,19 +335,3 @@ class Router(_DelegateBase):  # type: ignore[misc,valid-type]
             else:
                 res.status(404).send(f"Cannot {req.method} {req._path}.")
         res.end()
-
-
-def _make_verb(method: RouterMethod) -> Callable[..., Any]:
-    def verb(self: Router, path: Any = None, *handlers: Any, middleware: Any = None,
-             allow_partial_match: bool = True) -> Any:
-        return self._register(method, path, handlers, middleware, allow_partial_match)
-    verb.__name__ = verb.__qualname__ = method.name.lower()
-    verb.__doc__ = f"Register handlers or middleware for {method.value} requests (see ``all``)."
-    return verb
-
-
-for _m in RouterMethod:
-    if _m in (RouterMethod.ALL, RouterMethod.ERROR, RouterMethod.UNKNOWN):
-        continue
-    setattr(Router, _m.name.lower(), _make_verb(_m))
-del _m
