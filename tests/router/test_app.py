@@ -126,3 +126,26 @@ def test_importing_kitura_does_not_import_websocket():
             "import kitura.net; print(any(m.startswith('kitura.websocket') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_with_ssl(tmp_path):
+    import ssl
+    import trustme
+    from kitura.net import SSLConfiguration
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    server = Kitura.add_http_server(on_port=0, on_address="127.0.0.1", with_=hello_router(),
+                                    with_ssl=SSLConfiguration(certificate_file=str(cert_file), key_file=str(key_file)))
+    Kitura.start()
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=10, context=context)
+    try:
+        conn.request("GET", "/")
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.read() == b"Hello from Kitura"
+    finally:
+        conn.close()

@@ -264,3 +264,16 @@ class TestCodec:
         class O:
             x: Optional[int]
         assert decode_model(O, {}) == O(None) and decode_model(O, {"x": None}) == O(None)
+
+
+def test_codable_route_after_body_parser(serve):
+    from kitura.router import BodyParser
+    router = Router()
+    router.all(middleware=BodyParser())
+
+    @router.post("/fruits")
+    def add(fruit: Fruit, respond_with):
+        respond_with(fruit, None)
+
+    reply = serve(router).post("/fruits", body=b'{"name":"a","weight":1}', headers=JSON)
+    assert reply.status == 201 and json.loads(reply.body)["name"] == "a"
