@@ -33,6 +33,8 @@ def main(argv=None) -> int:
     p.add_argument("--loadgen", choices=("wrk", "python"), help="HTTP load generator (default: wrk if installed)")
     p.add_argument("--require-ours", action="store_true",
                    help="fail when one of our servers cannot be imported (otherwise: skipped while absent)")
+    p.add_argument("--profile", action="store_true",
+                   help="sample our servers with py-spy during each measurement (slower; for reading, not for tables)")
     a = p.parse_args(argv)
 
     if a.list:
@@ -66,7 +68,10 @@ def main(argv=None) -> int:
         "pre_sample": 0.2 if smoke else 1.0,
         "loadgen": a.loadgen or ("wrk" if shutil.which("wrk") else "python"),
         "require_ours": a.require_ours,
+        "profile": a.profile,
     }
+    if a.profile:
+        cfg["mode"] = "profile"
     for c in cfg["cases"]:
         if c not in CASES:
             p.error(f"unknown case {c!r} (see --list)")

@@ -50,7 +50,7 @@ def fmt(v: float | None, unit: str) -> str:
         return "–"
     if unit == "GB/s":
         return f"{v:.2f}"
-    if unit == "KiB/conn":
+    if unit in ("KiB/conn", "MB/s"):
         return f"{v:.1f}"
     if v >= 1000:
         return f"{v / 1000:.1f}k"

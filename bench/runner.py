@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -172,14 +173,26 @@ def wrk(port: int, conns: int, seconds: float, server_pid: int) -> dict:
                                 f"http://127.0.0.1:{port}/"])
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
-    cpu = sysinfo.CpuWindow(server_pid, proc.pid)
+    cpu = sysinfo.CpuWindow(server_pid, None)
     cpu.start()
+    t0 = time.monotonic()
+    timer = threading.Timer(seconds + 30, lambda: stop(proc))
+    timer.start()
     try:
-        out, err = proc.communicate(timeout=seconds + 30)
-    except subprocess.TimeoutExpired:
-        stop(proc)
+        out = proc.stdout.read()
+        err = proc.stderr.read()
+        usage = cpu.stop()
+        # wrk's own CPU time, from its rusage (it has exited: /proc no longer has it)
+        _, status, ru = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        timer.cancel()
+    wall = time.monotonic() - t0
+    usage["client"] = round((ru.ru_utime + ru.ru_stime) / wall, 3) if wall > 0 else None
+    if usage.get("core_busy", {}).get("cpu1") is not None and usage["client"] is not None:
+        usage.setdefault("other_load", {})["cpu1"] = round(max(0.0, usage["core_busy"]["cpu1"] - usage["client"]), 3)
+    if proc.returncode and proc.returncode < 0:
         return {"ok": False, "errors": ["wrk timed out"]}
-    usage = cpu.stop()
     m = re.search(r"Requests/sec:\s*([\d.]+)", out)
     total = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
     errors = []
@@ -235,9 +248,9 @@ def wsload_argv(port, pid, a: dict, duration, warmup) -> list[str]:
 
 def measure_ws(port, pid, case, duration, warmup):
     res = run_json(wsload_argv(port, pid, case.args, duration, warmup), duration + warmup + 90)
-    if res.get("ok") and case.unit == "GB/s":
+    if res.get("ok") and case.unit in ("GB/s", "MB/s"):
         res["msg_rate"] = res.get("rate")
-        res["rate"] = res["bytes_rate"] / 1e9
+        res["rate"] = res["bytes_rate"] / (1e9 if case.unit == "GB/s" else 1e6)
     return res
 
 
@@ -332,12 +345,29 @@ def one(case: CaseSpec, spec: ServerSpec, cfg: dict, rep: int, log_dir: pathlib.
     t0 = time.monotonic()
     try:
         with running_server(spec, log_dir) as (proc, port):
+            spy = None
+            if cfg.get("profile") and spec.ours and case.kind in ("http", "ws"):
+                from bench import profile
+                folded = RESULTS / f"profile-{case.name}-{spec.name}-rep{rep + 1}.folded"
+                spy = profile.start(proc.pid, cfg["warmup"] + cfg["duration"] + 1, folded)
+                if spy is None:
+                    log("[bench] --profile: py-spy not found (pip install py-spy)")
             if case.kind == "http":
                 res = measure_http(port, proc.pid, case, cfg["duration"], cfg["warmup"], cfg["loadgen"])
             elif case.kind == "ws":
                 res = measure_ws(port, proc.pid, case, cfg["duration"], cfg["warmup"])
             else:
                 res = measure_memory(port, proc.pid, case, cfg["idle_conns"], cfg["warmup"])
+            if spy is not None:
+                try:
+                    spy.wait(30)
+                except subprocess.TimeoutExpired:
+                    stop(spy)
+                if folded.exists():
+                    txt = folded.with_suffix(".txt")
+                    txt.write_text(profile.top(folded))
+                    res["profile"] = str(txt.relative_to(ROOT))
+                    log(f"[bench] profile: {txt}")
     except ServerFailed as e:
         res = {"ok": False, "errors": [str(e)], "server_failed": True}
     rec.update(res)

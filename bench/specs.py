@@ -61,7 +61,7 @@ CASES: dict[str, CaseSpec] = {c.name: c for c in [
     CaseSpec("ws-deflate-32", "WebSocket echo with permessage-deflate, 32-byte text", "deflate", "ws", "msg/s",
              args={"case": "echo", "path": "/echo", "conns": 50, "size": 32, "deflate": True}),
     CaseSpec("ws-deflate-64k", "WebSocket echo with permessage-deflate, 64 KiB binary (text-like, ~3:1)",
-             "deflate", "ws", "GB/s",
+             "deflate", "ws", "MB/s",
              args={"case": "echo", "path": "/echo", "conns": 50, "size": 65536, "binary": True,
                    "deflate": True}),
     CaseSpec("mem-ws-idle", "Resident memory per idle WebSocket connection (10,000 open)", "ws", "mem-ws",
