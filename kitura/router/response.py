@@ -60,9 +60,11 @@ def status_phrase(code: int) -> str:
 def _status_enum(code: int) -> Any:
     try:
         from kitura.net import HTTPStatusCode
-        return HTTPStatusCode(code)
+        value = HTTPStatusCode(code)
     except Exception:  # pragma: no cover - kitura.net missing, or an unlisted code
         return code
+    # kitura.net answers UNKNOWN for a code it has no name for: keep the number then.
+    return value if value.value == code else code
 
 
 def to_json_bytes(obj: Any) -> bytes:

@@ -124,6 +124,7 @@ def record_error(response: "RouterResponse", exc: BaseException, where: Any) -> 
 async def _after_handler(nxt: NextCallable, response: "RouterResponse") -> bool:
     """What the handler left us: True to go on with the chain, False to stop."""
     if nxt.called:
+        response._deferred = False
         return True
     if response.invoked_end:
         return False
@@ -170,6 +171,8 @@ async def _run_handlers(element: RouterElement, request: "RouterRequest", respon
             record_error(response, exc, entry.name)
             continue
         if nxt.called:
+            if response._deferred:
+                response._deferred = False
             continue
         if not await _after_handler(nxt, response):
             return False

@@ -424,3 +424,24 @@ class TestParameterHandlers:
         sub = router.route("/sub")
         sub.get("/:id", lambda req, res, nxt: (res.send(req.user_info["v"]), nxt()))
         assert serve(router).get("/sub/9").text == "9"
+
+
+def test_defer_then_next_at_once_does_not_leave_the_chain_waiting(serve):
+    router = Router()
+    router.get("/x", lambda req, res, nxt: (res.defer(), nxt()))
+    router.get("/x", lambda req, res, nxt: res.send("done"))   # neither next nor end: ended on return
+    assert serve(router).get("/x").text == "done"
+
+
+def test_status_code_of_an_unnamed_status(serve):
+    router = Router()
+    seen = []
+
+    @router.get("/x")
+    def h(request, response, next):
+        response.status(299)
+        seen.append(response.status_code)
+        response.end()
+
+    assert serve(router).get("/x").status == 299
+    assert seen == [299]
