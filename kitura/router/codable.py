@@ -47,6 +47,10 @@ class RequestError(Exception):
     raise it from any handler: the response gets its status (and its body as JSON).
     """
 
+    http_code: int
+    reason: str
+    body: Any
+
     # Filled in below: RequestError.BAD_REQUEST, .NOT_FOUND, .CONFLICT, ...
     BAD_REQUEST: "RequestError"
     UNAUTHORIZED: "RequestError"
@@ -195,6 +199,7 @@ def decode_model(tp: Any, value: Any, path: str = "") -> Any:
     if value is None:
         raise DecodingError(f"Expected {_type_name(tp)} at {where} but found null")
     if dataclasses.is_dataclass(tp):
+        tp = typing.cast(Any, tp)
         if not isinstance(value, dict):
             raise DecodingError(f"Expected an object for {tp.__name__} at {where}")
         hints = _hints(tp)
@@ -337,8 +342,9 @@ def decode_query(tp: Any, multi: dict[str, list[str]]) -> Any:
     """Build a dataclass from query parameters (arrays as ``a=1,2`` or ``a=1&a=2``)."""
     if not dataclasses.is_dataclass(tp):
         raise DecodingError(f"{_type_name(tp)} is not a dataclass")
+    tp = typing.cast(Any, tp)
     hints = _hints(tp)
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(tp):
         if not f.init:
             continue

@@ -65,7 +65,7 @@ def _verb(method: RouterMethod) -> Callable[..., Any]:
     return verb
 
 
-class Router(_DelegateBase):  # type: ignore[misc,valid-type]
+class Router(_DelegateBase):
     """Routes requests to handlers; pass it to ``Kitura.add_http_server(with_=router)``."""
 
     def __init__(self, merge_parameters: bool = False, enable_welcome_page: bool = True) -> None:

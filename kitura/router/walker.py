@@ -52,7 +52,8 @@ async def run_sync(fn: Callable[..., Any], *args: Any) -> Any:
     runner = _run_in_worker
     if runner is None:
         try:
-            from kitura.net.loop import run_in_worker as runner  # type: ignore[no-redef]
+            from kitura.net.loop import run_in_worker
+            runner = run_in_worker
         except ImportError:  # pragma: no cover - kitura.net without the helper
             runner = _executor_runner
         _run_in_worker = runner
