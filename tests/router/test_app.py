@@ -149,3 +149,24 @@ def test_with_ssl(tmp_path):
         assert resp.status == 200 and resp.read() == b"Hello from Kitura"
     finally:
         conn.close()
+
+
+def test_websocket_services_share_the_port():
+    websocket = pytest.importorskip("kitura.websocket")
+    from websockets.sync.client import connect
+
+    class Echo(websocket.WebSocketService):
+        def received_text(self, message, from_):
+            from_.send(message=message.upper())
+
+    websocket.WebSocket.register(service=Echo(), on_path="echo-router-test")
+    try:
+        server = Kitura.add_http_server(on_port=0, on_address="127.0.0.1", with_=hello_router())
+        Kitura.start()
+        assert get(server.port, "/") == (200, b"Hello from Kitura")
+        with connect(f"ws://127.0.0.1:{server.port}/echo-router-test", open_timeout=10) as ws:
+            ws.send("hi")
+            assert ws.recv(timeout=10) == "HI"
+        assert get(server.port, "/echo-router-test")[0] == 404   # a plain GET still goes to the Router
+    finally:
+        websocket.WebSocket.unregister(path="echo-router-test")
