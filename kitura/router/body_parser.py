@@ -232,18 +232,34 @@ class BodyParser:
     multi_value = False
 
     async def handle(self, request: RouterRequest, response: Any, next: Callable[[], None]) -> None:
-        if request.body is None:
-            headers = request.headers
-            content_type = headers["Content-Type"]
-            if content_type is not None and (headers["Content-Length"] is not None
-                                             or headers["Transfer-Encoding"] is not None):
-                data = request.body_bytes()
-                if len(data) > _OFFLOAD_SIZE:
-                    request.body = await run_sync(self.parse_data, data, content_type)
-                else:
-                    request.body = self.parse_data(data, content_type)
-                request.has_body_parser_been_used = True
+        content_type = self._content_type(request)
+        if content_type is not None:
+            data = request.body_bytes()
+            if len(data) > _OFFLOAD_SIZE:
+                request.body = await run_sync(self.parse_data, data, content_type)
+            else:
+                request.body = self.parse_data(data, content_type)
+            request.has_body_parser_been_used = True
         next()
+
+    def _handle_in_worker(self, request: RouterRequest, response: Any, next: Callable[[], None]) -> None:
+        # handle() for a chain that already runs on a worker thread (see walker.py).
+        content_type = self._content_type(request)
+        if content_type is not None:
+            request.body = self.parse_data(request.body_bytes(), content_type)
+            request.has_body_parser_been_used = True
+        next()
+
+    @staticmethod
+    def _content_type(request: RouterRequest) -> str | None:
+        """The Content-Type to parse with, or None when there is nothing to parse."""
+        if request.body is not None:
+            return None
+        headers = request.headers
+        content_type = headers["Content-Type"]
+        if content_type is None or (headers["Content-Length"] is None and headers["Transfer-Encoding"] is None):
+            return None
+        return content_type
 
     @classmethod
     def parse(cls, request: RouterRequest, content_type: str | None) -> ParsedBody | None:

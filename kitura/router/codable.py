@@ -19,13 +19,14 @@ import enum
 import inspect
 import json
 import logging
+import threading
 import types
 import typing
 import uuid
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from .element import HandlerEntry, RouterElement, RouterMethod, is_async_callable
-from .walker import run_sync
+from .walker import _AWAIT, run_sync
 
 if TYPE_CHECKING:
     from .request import RouterRequest
@@ -431,26 +432,38 @@ def _codable_path(path: str | None, wants_id: bool, fn: Callable[..., Any]) -> s
 class _Responder:
     """``respond_with``: ``(error)``, ``(output, error)`` or ``(id, output, error)``; any thread, once."""
 
-    __slots__ = ("_response", "_success", "_waiter", "done", "_loop")
+    __slots__ = ("_response", "_success", "_lock", "_called", "done", "_then")
 
-    def __init__(self, response: "RouterResponse", success: int, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, response: "RouterResponse", success: int) -> None:
         self._response = response
         self._success = success
-        self._loop = loop
-        self._waiter: asyncio.Future[None] | None = None
+        self._lock = threading.Lock()
+        self._called = False
         self.done = False
+        self._then: Callable[[], None] | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> None:
-        if self.done:
-            logger.warning("respond_with called more than once")
-            return
+        with self._lock:
+            if self._called:
+                logger.warning("respond_with called more than once")
+                return
+            self._called = True
         try:
             self._respond(*args, **kwargs)
         finally:
-            self.done = True
-            waiter = self._waiter
-            if waiter is not None:
-                self._loop.call_soon_threadsafe(_resolve, waiter)
+            with self._lock:
+                self.done = True
+                then = self._then
+            if then is not None:
+                then()
+
+    def on_done(self, then: Callable[[], None]) -> bool:
+        """Call ``then`` once the response is made; False (and no call) if it already is."""
+        with self._lock:
+            if self.done:
+                return False
+            self._then = then
+            return True
 
     def _respond(self, *args: Any, error: Any = None, **kwargs: Any) -> None:
         response = self._response
@@ -501,7 +514,8 @@ def make_codable_element(router: "Router", method: RouterMethod, path: str | Non
     success = _SUCCESS_STATUS.get(method, 200)
     fn_is_async = is_async_callable(fn)
 
-    async def codable_handler(request: "RouterRequest", response: "RouterResponse", next: Callable[[], None]) -> None:
+    def decode_arguments(request: "RouterRequest", response: "RouterResponse") -> list[Any] | None:
+        """The handler's arguments; None when the request does not fit (the answer is set)."""
         values: list[Any] = []
         for a in args:
             if a.kind == "id":
@@ -510,45 +524,64 @@ def make_codable_element(router: "Router", method: RouterMethod, path: str | Non
                     values.append(a.type(raw) if raw is not None else None)
                 except (TypeError, ValueError):
                     response.status(422).send(f"Could not parse the identifier {raw!r} as {_type_name(a.type)}")
-                    next()
-                    return
+                    return None
             elif a.kind == "query":
                 multi = request.query_parameters_multi_values
                 try:
                     values.append(None if (a.optional and not multi) else decode_query(a.type, multi))
                 except DecodingError as exc:
-                    if a.optional:
-                        values.append(None)
-                    else:
+                    if not a.optional:
                         response.status(400).send(f"Could not decode the query parameters: {exc}")
-                        next()
-                        return
+                        return None
+                    values.append(None)
             else:
                 content_type = request.headers["Content-Type"]
                 kind = (content_type or "").split(";", 1)[0].strip().lower()
                 if kind not in ("application/json", "application/x-www-form-urlencoded") and not kind.endswith("+json"):
                     response.status(415).send(
                         "Unsupported Content-Type: send application/json or application/x-www-form-urlencoded")
-                    next()
-                    return
+                    return None
                 try:
                     values.append(decode_body(a.type, request.body_bytes(), content_type))
                 except DecodingError as exc:
                     response.status(422).send(f"Could not decode received data: {exc}")
-                    next()
-                    return
-        loop = asyncio.get_running_loop()
-        responder = _Responder(response, success, loop)
+                    return None
+        return values
+
+    async def codable_handler(request: "RouterRequest", response: "RouterResponse", next: Callable[[], None]) -> None:
+        values = decode_arguments(request, response)
+        if values is None:
+            next()
+            return
+        responder = _Responder(response, success)
         if fn_is_async:
             await fn(*values, responder)
         else:
             await run_sync(fn, *values, responder)
         if not responder.done:
+            loop = asyncio.get_running_loop()
             fut: asyncio.Future[None] = loop.create_future()
-            responder._waiter = fut
-            if not responder.done:
+            if responder.on_done(lambda: loop.call_soon_threadsafe(_resolve, fut)):
                 await fut
         next()
 
-    entry = HandlerEntry(codable_handler, is_async=True, name=getattr(fn, "__qualname__", repr(fn)))
+    def codable_gen(request: "RouterRequest", response: "RouterResponse",
+                    next: Callable[[], None]) -> Generator[Any, Any, None]:
+        # The same, for the worker-thread walk (walker.walk_gen).
+        values = decode_arguments(request, response)
+        if values is None:
+            next()
+            return
+        responder = _Responder(response, success)
+        if fn_is_async:
+            yield (_AWAIT, fn(*values, responder))
+        else:
+            fn(*values, responder)
+        if responder.on_done(next):
+            response.defer()        # the walk waits for next(), which respond_with calls
+        else:
+            next()
+
+    entry = HandlerEntry(codable_handler, is_async=True, name=getattr(fn, "__qualname__", repr(fn)),
+                         kind="dual" if fn_is_async else "sync", gen_fn=codable_gen)
     return RouterElement(method, route, [entry], False, router.merge_parameters)

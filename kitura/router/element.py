@@ -73,17 +73,32 @@ def is_async_callable(fn: Any) -> bool:
 
 
 class HandlerEntry:
-    """One handler or middleware of an element: ``fn(request, response, next)``."""
+    """One handler or middleware of an element: ``fn(request, response, next)``.
 
-    __slots__ = ("fn", "is_async", "name")
+    ``kind`` says where it wants to run: ``"async"`` (an ``async def``: the event
+    loop), ``"sync"`` (a plain ``def``: a worker thread, it may block) or ``"dual"``
+    (built-ins that run well in either place). The optional ``sync_fn`` (a plain
+    function) and ``gen_fn`` (a generator function, see walker.py) are what the
+    worker-thread walk calls instead of ``fn``; ``router`` is set for sub-routers.
+    """
 
-    def __init__(self, fn: Callable[..., Any], is_async: bool | None = None, name: str | None = None) -> None:
+    __slots__ = ("fn", "is_async", "name", "kind", "sync_fn", "gen_fn", "router")
+
+    def __init__(self, fn: Callable[..., Any], is_async: bool | None = None, name: str | None = None, *,
+                 kind: str | None = None, sync_fn: Callable[..., Any] | None = None,
+                 gen_fn: Callable[..., Any] | None = None, router: Any = None) -> None:
         self.fn = fn
         self.is_async = is_async_callable(fn) if is_async is None else is_async
         self.name = name or getattr(fn, "__qualname__", None) or repr(fn)
+        self.sync_fn = sync_fn
+        self.gen_fn = gen_fn
+        self.router = router
+        if kind is None:
+            kind = "dual" if (sync_fn is not None or gen_fn is not None) else ("async" if self.is_async else "sync")
+        self.kind = kind
 
     def __repr__(self) -> str:
-        return f"<HandlerEntry {self.name} {'async' if self.is_async else 'sync'}>"
+        return f"<HandlerEntry {self.name} {self.kind}>"
 
 
 class RouterElement:

@@ -91,7 +91,7 @@ class RouterResponse:
         self._router_stack: list[Router] = router_stack if router_stack is not None else []
         self._on_end: Callable[[], None] | None = None
         self._data_filter: Callable[[bytes], bytes] | None = None
-        self._waiter: Any = None       # (loop, future) set by the walker while it waits
+        self._waiter: Callable[[], None] | None = None   # set by the walker while it waits (deferral)
         self._deferred = False
 
     def __repr__(self) -> str:
@@ -319,13 +319,7 @@ class RouterResponse:
     def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None:
-            loop, fut = waiter
-            loop.call_soon_threadsafe(_resolve, fut)
-
-
-def _resolve(fut: Any) -> None:
-    if not fut.done():
-        fut.set_result(None)
+            waiter()
 
 
 class JSONPError(Exception):

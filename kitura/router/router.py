@@ -7,16 +7,17 @@ A Router is also middleware, which is how ``route()`` sub-routers work.
 """
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import os
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Generator, Iterable, Sequence
 
 from .element import HandlerEntry, RouterElement, RouterMethod
 from .request import RouterRequest
 from .response import RouterResponse
 from .templating import TemplateEngine, TemplatingError
-from .walker import record_error, walk
+from .walker import WalkDriver, record_error, submit_to_worker, walk, walk_gen
 
 try:  # a Router is a kitura.net ServerDelegate
     from kitura.net import ServerDelegate as _DelegateBase
@@ -47,12 +48,30 @@ def _flatten(items: Iterable[Any]) -> list[Any]:
 
 
 def _middleware_entry(mw: Any) -> HandlerEntry:
+    if isinstance(mw, Router):
+        return HandlerEntry(mw.handle, is_async=True, name=repr(mw), kind="dual", router=mw)
     handle = getattr(mw, "handle", None)
     if handle is None:
         if not callable(mw):
             raise TypeError(f"middleware must have handle(request, response, next) or be callable: {mw!r}")
         return HandlerEntry(mw)
-    return HandlerEntry(handle, name=type(mw).__name__)
+    # Built-in middleware offers a plain-function twin for the worker-thread walk; a subclass
+    # that overrides handle() does not get its parent's twin.
+    twin = getattr(mw, "_handle_in_worker", None)
+    if twin is not None:
+        cls = type(mw)
+        owner_of_handle = next(c for c in cls.__mro__ if "handle" in c.__dict__)
+        owner_of_twin = next(c for c in cls.__mro__ if "_handle_in_worker" in c.__dict__)
+        if owner_of_handle is not owner_of_twin:
+            twin = None
+    return HandlerEntry(handle, name=type(mw).__name__, sync_fn=twin)
+
+
+# Bumped by every registration in any router, so cached answers about a router
+# tree (are all its handlers async?) notice changes made in its sub-routers.
+_generation = 0
+# None: choose per router (the default); "loop" or "worker": force one walk (for tests).
+_force_walk: str | None = None
 
 
 def _verb(method: RouterMethod) -> Callable[..., Any]:
@@ -77,14 +96,43 @@ class Router(_DelegateBase):
         self._template_engines: dict[str, TemplateEngine] = {}
         self._default_engine_extension: str | None = None
         self._views_path = "./Views/"
+        self._loop_mode: tuple[int, bool] | None = None
 
     def __repr__(self) -> str:
         return f"<Router {len(self.elements)} elements>"
 
     # -- registration ------------------------------------------------------
     def _add_element(self, element: RouterElement) -> None:
+        global _generation
         self.elements.append(element)
         self._plans.clear()
+        _generation += 1
+
+    def _runs_on_loop(self) -> bool:
+        """True when no handler of this router tree is a plain ``def``: then requests are
+        walked on the event loop; otherwise on a worker thread (see walker.py)."""
+        if _force_walk is not None:            # tests run every chain both ways
+            return _force_walk == "loop"
+        cached = self._loop_mode
+        if cached is not None and cached[0] == _generation:
+            return cached[1]
+        result = self._tree_kind(set()) != "sync"
+        self._loop_mode = (_generation, result)
+        return result
+
+    def _tree_kind(self, seen: set[int]) -> str:
+        if id(self) in seen:
+            return "async"
+        seen.add(id(self))
+        entries = [e for el in self.elements for e in el.handlers]
+        entries += [e for hs in self._parameter_handlers.values() for e in hs]
+        for entry in entries:
+            if entry.router is not None:
+                if entry.router._tree_kind(seen) == "sync":
+                    return "sync"
+            elif entry.kind == "sync":
+                return "sync"
+        return "async"
 
     def _register(self, method: RouterMethod, path: Any, handlers: tuple[Any, ...], middleware: Any,
                   allow_partial_match: bool) -> Any:
@@ -183,8 +231,10 @@ class Router(_DelegateBase):
         the first route that captures the named parameter. Decorator form without handlers."""
         name_list = [names] if isinstance(names, str) else list(names)
         def add(hs: list[Any]) -> None:
+            global _generation
             for name in name_list:
                 self._parameter_handlers.setdefault(name, []).extend(HandlerEntry(h) for h in hs)
+            _generation += 1
         handler_list = _flatten(handlers)
         if not handler_list:
             def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -286,11 +336,22 @@ class Router(_DelegateBase):
             return
         req = RouterRequest(request)
         res = RouterResponse(response, req, [self])
+        if not self._runs_on_loop():
+            # A plain def somewhere: walk the whole chain on one worker thread (one hop);
+            # the response is ended from there.
+            driver = WalkDriver(walk_gen(self, req, res), asyncio.get_running_loop(), res,
+                                lambda fell_through: self._complete(req, res, fell_through),
+                                lambda exc: self._failed(req, res, exc))
+            submit_to_worker(driver.run)
+            return
         try:
             fell_through = await walk(self, req, res)
         except Exception as exc:  # noqa: BLE001 - a bug in a handler's plumbing, never a dropped connection
-            record_error(res, exc, "router")
-            fell_through = True
+            self._failed(req, res, exc)
+            return
+        self._complete(req, res, fell_through)
+
+    def _complete(self, req: RouterRequest, res: RouterResponse, fell_through: bool) -> None:
         if fell_through and not res.invoked_end:
             try:
                 self._finish(req, res)
@@ -298,21 +359,47 @@ class Router(_DelegateBase):
                 logger.exception("Failed to send the response to the client")
                 if not res.invoked_end:
                     res.invoked_end = True
-                    response.status_code = 500
-                    response.end()
+                    res.server_response.status_code = 500
+                    res.server_response.end()
 
-    async def _handle_as_middleware(self, request: RouterRequest, response: RouterResponse,
-                                    next: Callable[[], None]) -> None:
+    def _failed(self, req: RouterRequest, res: RouterResponse, exc: BaseException) -> None:
+        record_error(res, exc, "router")
+        self._complete(req, res, True)
+
+    def _enter(self, request: RouterRequest, next: Callable[[], None]) -> str | None:
+        """Mount: strip the matched path. None when the path does not fit (next() was called)."""
         url_path = request._path
         if request.allow_partial_match:
             mount = request.matched_path
             if mount and not url_path.startswith(mount):
                 next()
-                return
+                return None
             request._path = url_path[len(mount):]
+        return url_path
+
+    async def _handle_as_middleware(self, request: RouterRequest, response: RouterResponse,
+                                    next: Callable[[], None]) -> None:
+        url_path = self._enter(request, next)
+        if url_path is None:
+            return
         response._router_stack.append(self)
         try:
             fell_through = await walk(self, request, response)
+        finally:
+            request._path = url_path
+            response._router_stack.pop()
+        if fell_through:
+            next()
+
+    def _middleware_gen(self, request: RouterRequest, response: RouterResponse,
+                        next: Callable[[], None]) -> Generator[Any, Any, None]:
+        """``_handle_as_middleware`` for the worker-thread walk."""
+        url_path = self._enter(request, next)
+        if url_path is None:
+            return
+        response._router_stack.append(self)
+        try:
+            fell_through = yield from walk_gen(self, request, response)
         finally:
             request._path = url_path
             response._router_stack.pop()

@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 from .content_type import ContentType
 from .element import RouterMethod
+from .walker import run_sync
 
 __all__ = ["StaticFileServer", "CacheOptions", "StaticFileServerOptions", "ResponseHeadersSetter",
            "absolute_path", "parse_range_header"]
@@ -125,8 +126,19 @@ class StaticFileServer:
             logger.error("StaticFileServer should not be initialised with a path that resolves to a file")
         self._real_root = os.path.realpath(self.absolute_root_path)
 
-    # Plain def: file I/O runs on the worker pool, never on the event loop.
-    def handle(self, request: Any, response: Any, next: Callable[[], None]) -> None:
+    async def handle(self, request: Any, response: Any, next: Callable[[], None]) -> None:
+        """Serve the file the request names, if there is one; then ``next()``, as Kitura does.
+        File I/O runs on the worker pool, never on the event loop."""
+        try:
+            if request.method in (RouterMethod.GET, RouterMethod.HEAD):
+                file_path = self.get_file_path(request)
+                if file_path is not None:
+                    await run_sync(self._serve, file_path, request, response)
+        finally:
+            next()
+
+    def _handle_in_worker(self, request: Any, response: Any, next: Callable[[], None]) -> None:
+        # handle() for a chain that already runs on a worker thread (see walker.py).
         try:
             if request.method in (RouterMethod.GET, RouterMethod.HEAD):
                 file_path = self.get_file_path(request)

@@ -1,5 +1,5 @@
 """Walking the chain: the ``next()`` semantics of Kitura's element, middleware
-and parameter walkers, as one coroutine per router.
+and parameter walkers.
 
 Theory of operation
 -------------------
@@ -12,16 +12,28 @@ answers 404), False when a handler stopped the chain.
 After a handler returns:
 - it called ``next()``            -> go on with the next handler;
 - it ended the response           -> stop;
-- it called ``response.defer()``  -> wait (on the loop, no thread held) until
-                                     ``next()`` or ``end()`` is called, from any thread;
+- it called ``response.defer()``  -> wait, holding no thread, until ``next()`` or
+                                     ``end()`` is called, from any thread;
 - none of these                   -> end the response now (503 if nothing was sent) and stop.
 An ``async def`` handler defers simply by awaiting before it returns.
 
 A handler that raises sets ``response.error``; from then on only ``router.error``
 handlers run; the Router answers 500 if none of them sends anything.
 
-``async def`` handlers run on the event loop; plain ``def`` handlers run on the
-kitura.net worker pool, so a blocking handler never stalls the loop.
+Two walks, one algorithm
+------------------------
+The same walk exists twice, and the two must be kept in step:
+
+- ``walk`` is a coroutine on the event loop. The Router uses it when every
+  handler is ``async def`` (or a built-in that runs anywhere): such a request
+  never touches a thread. A plain ``def`` met on the way runs on the worker pool.
+- ``walk_gen`` is a generator, driven by ``WalkDriver`` on a worker thread. The
+  Router uses it as soon as one handler is a plain ``def`` (the usual Kitura
+  port): the whole chain then runs on one worker thread, in one hop, and the
+  response is ended from there. The generator yields only to wait: for an
+  ``async def`` handler (run on the loop), a returned future, or a deferral;
+  the driver resumes it on a worker thread when that is done, so a deferred
+  request holds no thread either.
 """
 from __future__ import annotations
 
@@ -29,7 +41,8 @@ import asyncio
 import concurrent.futures
 import inspect
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from .element import HandlerEntry, RouterElement, RouterMethod
 
@@ -38,12 +51,21 @@ if TYPE_CHECKING:
     from .response import RouterResponse
     from .router import Router
 
-__all__ = ["walk", "run_sync", "NextCallable"]
+__all__ = ["walk", "walk_gen", "WalkDriver", "run_sync", "submit_to_worker", "NextCallable", "record_error"]
 
 logger = logging.getLogger("kitura.router")
 
 _ERROR = RouterMethod.ERROR
 _run_in_worker: Callable[..., Any] | None = None
+_submit: Callable[..., Any] | None = None
+
+# What walk_gen yields to the driver.
+_AWAIT = 0      # an awaitable to run on the event loop
+_FUTURE = 1     # a concurrent.futures.Future to wait for
+_DEFER = 2      # wait until next() or end() is called
+
+Token = tuple[int, Any]
+Gen = Generator[Token, Any, bool]
 
 
 async def run_sync(fn: Callable[..., Any], *args: Any) -> Any:
@@ -64,6 +86,16 @@ async def _executor_runner(fn: Callable[..., Any], *args: Any) -> Any:  # pragma
     return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
 
+def submit_to_worker(fn: Callable[..., Any], *args: Any) -> None:
+    """Run ``fn(*args)`` on the kitura.net worker pool, from any thread."""
+    global _submit
+    submit = _submit
+    if submit is None:
+        from kitura.net.loop import worker_pool
+        submit = _submit = worker_pool().submit
+    submit(fn, *args)
+
+
 def _resolve(fut: asyncio.Future[None]) -> None:
     if not fut.done():
         fut.set_result(None)
@@ -76,7 +108,7 @@ class NextCallable:
 
     def __init__(self) -> None:
         self.called = False
-        self.waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
+        self.waiter: Callable[[], None] | None = None
 
     def __call__(self) -> None:
         if self.called:
@@ -85,26 +117,7 @@ class NextCallable:
         self.called = True
         waiter = self.waiter
         if waiter is not None:
-            waiter[0].call_soon_threadsafe(_resolve, waiter[1])
-
-
-async def _invoke(entry: HandlerEntry, args: tuple[Any, ...]) -> None:
-    if entry.is_async:
-        result = entry.fn(*args)
-        if inspect.isawaitable(result):
-            result = await result
-    else:
-        result = await run_sync(entry.fn, *args)
-    if result is not None:
-        await _await_result(result)
-
-
-async def _await_result(result: Any) -> None:
-    """A handler returned a Future or an awaitable: the chain waits for it."""
-    if isinstance(result, concurrent.futures.Future):
-        await asyncio.wrap_future(result)
-    elif inspect.isawaitable(result):
-        await result
+            waiter()
 
 
 def record_error(response: "RouterResponse", exc: BaseException, where: Any) -> None:
@@ -122,6 +135,33 @@ def record_error(response: "RouterResponse", exc: BaseException, where: Any) -> 
         response._status = -1
 
 
+def _end_unfinished(response: "RouterResponse") -> None:
+    # The handler neither called next() nor ended: Kitura ends the response when it is released.
+    if response._status == -1 and not response.invoked_send:
+        response._status = 503
+    response.end()
+
+
+# -- the coroutine walk (event loop) -------------------------------------------
+async def _await_result(result: Any) -> None:
+    """A handler returned a Future or an awaitable: the chain waits for it."""
+    if isinstance(result, concurrent.futures.Future):
+        await asyncio.wrap_future(result)
+    elif inspect.isawaitable(result):
+        await result
+
+
+async def _invoke(entry: HandlerEntry, args: tuple[Any, ...]) -> None:
+    if entry.is_async:
+        result = entry.fn(*args)
+        if inspect.isawaitable(result):
+            result = await result
+    else:
+        result = await run_sync(entry.fn, *args)
+    if result is not None:
+        await _await_result(result)
+
+
 async def _after_handler(nxt: NextCallable, response: "RouterResponse") -> bool:
     """What the handler left us: True to go on with the chain, False to stop."""
     if nxt.called:
@@ -132,9 +172,11 @@ async def _after_handler(nxt: NextCallable, response: "RouterResponse") -> bool:
     if response._deferred:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
-        waiter = (loop, fut)
-        nxt.waiter = waiter
-        response._waiter = waiter
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(_resolve, fut)
+        nxt.waiter = wake
+        response._waiter = wake
         try:
             if not (nxt.called or response.invoked_end):
                 await fut
@@ -143,10 +185,7 @@ async def _after_handler(nxt: NextCallable, response: "RouterResponse") -> bool:
             response._waiter = None
             response._deferred = False
         return nxt.called
-    # The handler neither called next() nor ended: Kitura ends the response when it is released.
-    if response._status == -1 and not response.invoked_send:
-        response._status = 503
-    response.end()
+    _end_unfinished(response)
     return False
 
 
@@ -202,8 +241,22 @@ async def _run_parameter_handlers(handlers: dict[str, list[Any]], request: "Rout
     return True
 
 
+def _enter_element(element: RouterElement, found: tuple[str, dict[str, str]], request: "RouterRequest",
+                   base_parameters: dict[str, str]) -> dict[str, str]:
+    matched_path, parameters = found
+    request.matched_path = matched_path
+    request.allow_partial_match = element.allow_partial_match
+    request.route = element.pattern
+    if element.merge_parameters and base_parameters:
+        merged = dict(base_parameters)
+        merged.update(parameters)
+        parameters = merged
+    request.parameters = parameters
+    return parameters
+
+
 async def walk(router: "Router", request: "RouterRequest", response: "RouterResponse") -> bool:
-    """Run the router's matching elements in order; True when the chain ran off its end."""
+    """Run the router's matching elements in order, on the loop; True when the chain ran off its end."""
     path = request._path or "/"
     base_parameters = request.parameters
     parameter_handlers: dict[str, list[Any]] | None = None
@@ -213,15 +266,7 @@ async def walk(router: "Router", request: "RouterRequest", response: "RouterResp
         found = element.match(path)
         if found is None:
             continue
-        matched_path, parameters = found
-        request.matched_path = matched_path
-        request.allow_partial_match = element.allow_partial_match
-        request.route = element.pattern
-        if element.merge_parameters and base_parameters:
-            merged = dict(base_parameters)
-            merged.update(parameters)
-            parameters = merged
-        request.parameters = parameters
+        parameters = _enter_element(element, found, request, base_parameters)
         if parameters and router._parameter_handlers and element.compiled.regex is not None:
             if parameter_handlers is None:
                 parameter_handlers = {k: list(v) for k, v in router._parameter_handlers.items()}
@@ -232,3 +277,197 @@ async def walk(router: "Router", request: "RouterRequest", response: "RouterResp
             return False
         request.parameters = base_parameters
     return True
+
+
+# -- the generator walk (worker thread) --------------------------------------------
+def _invoke_gen(entry: HandlerEntry, args: tuple[Any, ...]) -> Generator[Token, Any, None]:
+    if entry.router is not None:
+        yield from entry.router._middleware_gen(*args)
+        return
+    if entry.gen_fn is not None:
+        yield from entry.gen_fn(*args)
+        return
+    if entry.sync_fn is not None:
+        result = entry.sync_fn(*args)
+    elif entry.is_async:
+        result = entry.fn(*args)
+        if inspect.isawaitable(result):
+            result = yield (_AWAIT, result)
+    else:
+        result = entry.fn(*args)
+    if result is not None:
+        if isinstance(result, concurrent.futures.Future):
+            yield (_FUTURE, result)
+        elif inspect.isawaitable(result):
+            yield (_AWAIT, result)
+
+
+def _after_handler_gen(nxt: NextCallable, response: "RouterResponse") -> Gen:
+    if nxt.called:
+        response._deferred = False
+        return True
+    if response.invoked_end:
+        return False
+    if response._deferred:
+        response._deferred = False
+        yield (_DEFER, nxt)
+        return nxt.called
+    _end_unfinished(response)
+    return False
+
+
+def _run_handlers_gen(element: RouterElement, request: "RouterRequest", response: "RouterResponse") -> Gen:
+    parameters = request.parameters
+    is_error = element.method is _ERROR
+    for entry in element.handlers:
+        if response.error is not None and not is_error:
+            return True
+        request.parameters = parameters
+        nxt = NextCallable()
+        try:
+            if entry.kind == "sync" and entry.router is None and entry.gen_fn is None:
+                # The common case, inlined: a plain def that returns None.
+                result = entry.fn(request, response, nxt)
+                if result is not None:
+                    if isinstance(result, concurrent.futures.Future):
+                        yield (_FUTURE, result)
+                    elif inspect.isawaitable(result):
+                        yield (_AWAIT, result)
+            else:
+                yield from _invoke_gen(entry, (request, response, nxt))
+        except Exception as exc:  # noqa: BLE001 - user code: logged, answered 500
+            record_error(response, exc, entry.name)
+            continue
+        if nxt.called:
+            if response._deferred:
+                response._deferred = False
+            continue
+        if not (yield from _after_handler_gen(nxt, response)):
+            return False
+    return True
+
+
+def _run_parameter_handlers_gen(handlers: dict[str, list[Any]], request: "RouterRequest",
+                                response: "RouterResponse") -> Gen:
+    for key, value in list(request.parameters.items()):
+        if key in request.handled_named_parameters:
+            continue
+        pending = handlers.get(key)
+        while pending:
+            entry: HandlerEntry = pending.pop(0)
+            nxt = NextCallable()
+            try:
+                yield from _invoke_gen(entry, (request, response, value, nxt))
+            except Exception as exc:  # noqa: BLE001
+                record_error(response, exc, entry.name)
+                continue
+            if not (yield from _after_handler_gen(nxt, response)):
+                return False
+        if key in handlers:
+            request.handled_named_parameters.add(key)
+            handlers.pop(key, None)
+    return True
+
+
+def walk_gen(router: "Router", request: "RouterRequest", response: "RouterResponse") -> Gen:
+    """``walk`` as a generator for ``WalkDriver``; returns True when the chain ran off its end."""
+    path = request._path or "/"
+    base_parameters = request.parameters
+    parameter_handlers: dict[str, list[Any]] | None = None
+    for element in router._candidates(request.method, path):
+        if (response.error is not None) is not (element.method is _ERROR):
+            continue
+        found = element.match(path)
+        if found is None:
+            continue
+        parameters = _enter_element(element, found, request, base_parameters)
+        if parameters and router._parameter_handlers and element.compiled.regex is not None:
+            if parameter_handlers is None:
+                parameter_handlers = {k: list(v) for k, v in router._parameter_handlers.items()}
+            if not (yield from _run_parameter_handlers_gen(parameter_handlers, request, response)):
+                return False
+            request.parameters = parameters
+        if not (yield from _run_handlers_gen(element, request, response)):
+            return False
+        request.parameters = base_parameters
+    return True
+
+
+class WalkDriver:
+    """Drives one ``walk_gen`` on worker threads: runs it until it must wait, and
+    resumes it (on a worker thread) when what it waits for is done."""
+
+    __slots__ = ("gen", "loop", "response", "on_return", "on_error")
+
+    def __init__(self, gen: Gen, loop: asyncio.AbstractEventLoop, response: "RouterResponse",
+                 on_return: Callable[[bool], None], on_error: Callable[[BaseException], None]) -> None:
+        self.gen = gen
+        self.loop = loop
+        self.response = response
+        self.on_return = on_return      # called with walk_gen's result when it ends
+        self.on_error = on_error        # called if the walk itself fails
+
+    def run(self, value: Any = None, exc: BaseException | None = None) -> None:
+        """Run the walk on this thread until it ends or must wait."""
+        gen = self.gen
+        try:
+            while True:
+                try:
+                    token = gen.throw(exc) if exc is not None else gen.send(value)
+                except StopIteration as stop:
+                    self.on_return(bool(stop.value))
+                    return
+                kind, arg = token
+                resume = _Resume(self)
+                if kind == _DEFER:
+                    resume.wait_for_next(arg)
+                elif kind == _AWAIT:
+                    asyncio.run_coroutine_threadsafe(_as_coroutine(arg), self.loop).add_done_callback(
+                        resume.future_done)
+                else:
+                    arg.add_done_callback(resume.future_done)
+                return
+        except BaseException as error:  # noqa: BLE001 - a bug in the walk itself: answered 500
+            self.on_error(error)
+
+
+class _Resume:
+    """Resumes a waiting walk exactly once, whichever of next(), end() or the future comes first."""
+
+    __slots__ = ("driver", "done", "lock", "nxt")
+
+    def __init__(self, driver: WalkDriver) -> None:
+        self.driver = driver
+        self.done = False
+        self.lock = threading.Lock()
+        self.nxt: NextCallable | None = None
+
+    def wait_for_next(self, nxt: NextCallable) -> None:
+        response = self.driver.response
+        self.nxt = nxt
+        nxt.waiter = self.wake
+        response._waiter = self.wake
+        if nxt.called or response.invoked_end:   # it happened before the waiters were in place
+            self.wake()
+
+    def wake(self, value: Any = None, exc: BaseException | None = None) -> None:
+        with self.lock:
+            if self.done:
+                return
+            self.done = True
+        if self.nxt is not None:
+            self.nxt.waiter = None
+            self.driver.response._waiter = None
+        submit_to_worker(self.driver.run, value, exc)
+
+    def future_done(self, fut: Any) -> None:
+        try:
+            value = fut.result()
+        except BaseException as exc:  # noqa: BLE001 - thrown into the walk, where the handler's errors go
+            self.wake(None, exc)
+            return
+        self.wake(value)
+
+
+async def _as_coroutine(awaitable: Any) -> Any:
+    return await awaitable

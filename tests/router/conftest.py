@@ -83,3 +83,13 @@ def serve() -> Iterator[Callable[[Router], Client]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(autouse=True, params=["auto", "loop", "worker"])
+def walk_mode(request, monkeypatch):
+    """Every test runs three times: with the walk the Router picks, and with each walk forced
+    (the event-loop coroutine, and the worker-thread generator): see kitura/router/walker.py."""
+    from kitura.router import router as router_module
+    if request.param != "auto":
+        monkeypatch.setattr(router_module, "_force_walk", request.param)
+    return request.param

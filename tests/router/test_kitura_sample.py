@@ -66,6 +66,7 @@ def test_error_handling(sample):
 
 
 def test_jinja_pages(sample):
+    sample.request("DELETE", "/hello")
     assert "<b>not set to any value</b>" in sample.get("/jinja").text
     reply = sample.post("/jinjaname", body=b"name=Zoe", headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert reply.status == 303 and reply.header("Location") == "/jinja"
