@@ -561,7 +561,9 @@ def make_codable_element(router: "Router", method: RouterMethod, path: str | Non
         if not responder.done:
             loop = asyncio.get_running_loop()
             fut: asyncio.Future[None] = loop.create_future()
-            if responder.on_done(lambda: loop.call_soon_threadsafe(_resolve, fut)):
+            def wake() -> None:
+                loop.call_soon_threadsafe(_resolve, fut)
+            if responder.on_done(wake):
                 await fut
         next()
 
