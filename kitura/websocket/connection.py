@@ -1,0 +1,404 @@
+"""``WebSocketConnection``: the asyncio glue around the sans-I/O ``ServerProtocol``.
+
+One object per connection: it is the transport's Protocol after the upgrade and the
+``connection`` the service sees. ``data_received`` feeds the core, writes what the
+core wants sent (pongs, close echoes), then hands the events to the service in order.
+Every public method may be called from any thread: off the loop it is passed to the
+loop with ``call_soon_threadsafe``; on it, it runs at once.
+
+Flow control (never a silent drop):
+- the transport's write buffer has a high-water mark (``write_limit``); above it the
+  connection stops reading from the peer, so a peer that sends pings but never reads
+  cannot grow our memory, and ``await asend(...)`` waits until the buffer drains;
+- a plain ``send()`` while more than ``max_send_buffer`` bytes wait to be written
+  closes the connection with 1008 and logs why, instead of buffering without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import uuid
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from ..net.loop import _drive
+from .close_codes import WebSocketCloseReasonCode
+from .events import BinaryMessage, TextMessage
+from .frames import OP_TEXT, encode_frame
+from .protocol import ServerProtocol
+
+if TYPE_CHECKING:
+    from ..net.request import ServerRequest
+    from ..net.upgrade import UpgradeHandover
+    from .registry import ServiceEntry
+
+__all__ = ["WebSocketConnection"]
+
+_log = logging.getLogger("kitura.websocket")
+
+# One-entry cache: a text message sent to many connections (the chat's relay loop)
+# is framed once. Only for connections without compression, on the loop thread.
+_last_text: tuple[Any, bytes] = (None, b"")
+
+
+def _json_default(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    raise TypeError(f"send(model=...) cannot encode {type(obj).__name__} as JSON")
+
+
+class WebSocketConnection(asyncio.Protocol):
+    """Kitura's ``WebSocketConnection``: ``id``, ``request``, ``send``, ``ping``, ``close``, ``drop``."""
+
+    def __init__(self, entry: "ServiceEntry", handover: "UpgradeHandover", protocol: ServerProtocol,
+                 loop: asyncio.AbstractEventLoop, subprotocol: Optional[str] = None) -> None:
+        self.id = str(uuid.uuid4())
+        self.request: "ServerRequest" = handover.request
+        self.subprotocol = subprotocol
+        self.service = entry.service
+        self._entry = entry
+        self._handover = handover
+        self._transport = handover.transport
+        self._proto = protocol
+        self._loop = loop
+        self._compressed = protocol._deflate is not None
+        self._opened = False
+        self._delivering = False
+        self._batched = 0
+        self._closed = False  # TCP closed (or closing)
+        self._disconnected = False
+        self._backlog: Optional[deque[tuple[Callable[..., Any], tuple[Any, ...]]]] = None
+        self._reading_paused = False
+        self._drain_waiters: list[asyncio.Future[None]] = []
+        self._close_timer: Optional[asyncio.TimerHandle] = None
+        self._idle_timer: Optional[asyncio.TimerHandle] = None
+        self._awaiting_pong = False
+        self._last_seen = 0.0
+        self._transport.set_write_buffer_limits(high=entry.write_limit)
+
+    # --- lifecycle -----------------------------------------------------------
+    def _open(self) -> None:
+        """The 101 is out: tell the service, then start the liveness timer."""
+        if self._opened:
+            return
+        self._opened = True
+        self._entry.connections.add(self)
+        timeout = self.service.connection_timeout
+        if timeout:
+            self._last_seen = self._loop.time()
+            self._idle_timer = self._loop.call_later(timeout, self._check_idle)
+        self._deliver(self.service.connected, (self,))
+
+    def data_received(self, data: bytes) -> None:
+        if not self._opened:
+            self._open()
+        proto = self._proto
+        proto.receive_data(data)
+        if self._idle_timer is not None:
+            self._last_seen = self._loop.time()
+            self._awaiting_pong = False
+        events = proto.events_received()
+        if events:
+            # Sends made by the callbacks below are queued in the core and written once,
+            # after them: one write for a batch, and echoes go out before a Close that
+            # followed their messages on the wire (the core holds that Close back).
+            self._delivering = True
+            try:
+                for event in events:
+                    kind = type(event)
+                    if kind is TextMessage:
+                        self._deliver(self.service.received_text, (event.data, self))
+                    elif kind is BinaryMessage:
+                        self._deliver(self.service.received_binary, (event.data, self))
+                    # Ping (answered by the core), Pong and CloseReceived need nothing here.
+            finally:
+                self._delivering = False
+                self._batched = 0
+        out = proto.data_to_send()
+        if out:
+            self._write(out)
+        if proto.close_expected() and not self._closed:
+            self._finish_close()
+
+    def eof_received(self) -> Optional[bool]:
+        self._proto.receive_eof()
+        return None  # let the transport close
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        self._closed = True
+        self._proto.receive_eof()
+        for timer in (self._close_timer, self._idle_timer):
+            if timer is not None:
+                timer.cancel()
+        self._close_timer = self._idle_timer = None
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                waiter.set_exception(ConnectionError("the WebSocket connection is closed"))
+        self._drain_waiters.clear()
+        self._entry.connections.discard(self)
+        self._handover.release()
+        if self._opened and not self._disconnected:
+            self._disconnected = True
+            self._deliver(self.service.disconnected, (self, self._disconnect_reason()))
+
+    def _disconnect_reason(self) -> WebSocketCloseReasonCode:
+        proto = self._proto
+        code = proto.close_code
+        if code is None or code == 1006:
+            # The peer sent no Close: say why we ended it, if we did.
+            code = proto.local_close_code if proto.local_close_code is not None else 1006
+        return WebSocketCloseReasonCode.from_code(code)
+
+    def shutdown(self) -> None:
+        """The server stops: close with 1001 Going Away."""
+        self.close(reason=WebSocketCloseReasonCode.GOING_AWAY, description="Server is shutting down")
+
+    # --- callbacks, in order per connection ------------------------------------
+    def _deliver(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        if self._backlog is not None:
+            self._backlog.append((fn, args))
+            return
+        self._call(fn, args)
+
+    def _call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            result = fn(*args)
+        except Exception as exc:  # noqa: BLE001 - a service bug must not take the server down
+            self._callback_failed(exc)
+            return
+        if result is not None and asyncio.iscoroutine(result):
+            try:
+                yielded = result.send(None)  # run eagerly: most callbacks never suspend
+            except StopIteration:
+                return
+            except Exception as exc:  # noqa: BLE001
+                self._callback_failed(exc)
+                return
+            self._backlog = deque()
+            task = self._loop.create_task(_drive(result, yielded, self._callback_failed))
+            task.add_done_callback(self._resume_backlog)
+
+    def _resume_backlog(self, _task: Any) -> None:
+        backlog, self._backlog = self._backlog, None
+        while backlog:
+            fn, args = backlog.popleft()
+            self._call(fn, args)
+            if self._backlog is not None:  # suspended again: the rest waits behind it
+                self._backlog.extend(backlog)
+                return
+
+    def _callback_failed(self, exc: BaseException) -> None:
+        _log.error("Error in a callback of %s on connection %s", type(self.service).__name__, self.id,
+                   exc_info=(type(exc), exc, exc.__traceback__))
+        self.close(reason=WebSocketCloseReasonCode.SERVER_ERROR)
+
+    # --- sending ------------------------------------------------------------------
+    def send(self, message: str | bytes | bytearray | memoryview | None = None, as_binary: Optional[bool] = None,
+             *, model: Any = None) -> None:
+        """Send a message: ``str`` as text, ``bytes`` as binary (``as_binary`` overrides),
+        or ``model=`` as JSON text (anything ``json.dumps`` takes, dataclasses too).
+
+        Safe from any thread. Past ``max_send_buffer`` waiting bytes the connection is
+        closed with 1008 (logged); use ``await asend(...)`` to wait instead.
+        """
+        opcode, payload = self._encode(message, as_binary, model)
+        if asyncio._get_running_loop() is self._loop:
+            self._send_now(opcode, payload)
+        else:
+            self._call_soon(self._send_now, opcode, payload)
+
+    async def asend(self, message: str | bytes | bytearray | memoryview | None = None,
+                    as_binary: Optional[bool] = None, *, model: Any = None) -> None:
+        """Send, waiting first while more than ``write_limit`` bytes wait for a slow peer.
+
+        From a coroutine on the server's loop, or on any other loop/thread (it is
+        then run on the server's loop). Raises ConnectionError once the connection closed.
+        """
+        opcode, payload = self._encode(message, as_binary, model)
+        if asyncio.get_running_loop() is not self._loop:
+            future = asyncio.run_coroutine_threadsafe(self._asend_here(opcode, payload), self._loop)
+            await asyncio.wrap_future(future)
+        else:
+            await self._asend_here(opcode, payload)
+
+    async def _asend_here(self, opcode: int, payload: bytes) -> None:
+        while self._transport.get_write_buffer_size() > self._entry.write_limit and not self._closed:
+            waiter = self._loop.create_future()
+            self._drain_waiters.append(waiter)
+            await waiter
+        if self._closed:
+            raise ConnectionError("the WebSocket connection is closed")
+        self._send_now(opcode, payload)
+
+    @staticmethod
+    def _encode(message: Any, as_binary: Optional[bool], model: Any) -> tuple[int, Any]:
+        if model is not None:
+            if message is not None:
+                raise TypeError("send() takes message= or model=, not both")
+            return OP_TEXT, json.dumps(model, default=_json_default, separators=(",", ":"))
+        if isinstance(message, str):
+            if as_binary:
+                return 2, message.encode("utf-8")
+            return OP_TEXT, message
+        if isinstance(message, (bytes, bytearray, memoryview)):
+            if as_binary is False:
+                data = bytes(message)
+                data.decode("utf-8")  # a text message must be UTF-8 (RFC 6455 5.6): fail here, not on the wire
+                return OP_TEXT, data
+            return 2, message
+        raise TypeError(f"send(message=...) takes str or bytes, not {type(message).__name__}")
+
+    def _send_now(self, opcode: int, payload: Any) -> None:
+        global _last_text
+        if self._closed:
+            return
+        proto = self._proto
+        if self._transport.get_write_buffer_size() > self._entry.max_send_buffer:
+            _log.warning(
+                "Closing WebSocket connection %s: %d bytes wait to be sent to a peer that does not read "
+                "(max_send_buffer=%d); use `await connection.asend(...)` to wait instead",
+                self.id, self._transport.get_write_buffer_size(), self._entry.max_send_buffer)
+            self.drop(reason=WebSocketCloseReasonCode.POLICY_VIOLATION, description="send buffer full")
+            return
+        if opcode == OP_TEXT:
+            if not self._compressed and type(payload) is str:
+                cached, frame = _last_text
+                if cached is not payload:
+                    frame = encode_frame(OP_TEXT, payload.encode("utf-8"))
+                    _last_text = (payload, frame)
+                proto.send_frame(frame)
+            else:
+                proto.send_text(payload)
+        else:
+            proto.send_binary(payload)
+        if self._delivering:
+            # Batched until the callbacks of this read are done, but never more than
+            # write_limit bytes, so the buffer checks above keep their meaning.
+            self._batched += len(payload)
+            if self._batched <= self._entry.write_limit:
+                return
+        self._batched = 0
+        out = proto.data_to_send()
+        if out:
+            self._write(out)
+
+    def _write(self, chunks: list[bytes]) -> None:
+        if len(chunks) == 1:
+            self._transport.write(chunks[0])
+        else:
+            self._transport.writelines(chunks)
+
+    def ping(self, with_message: str | bytes | None = None) -> None:
+        """Send a Ping (payload at most 125 bytes)."""
+        payload = with_message.encode("utf-8") if isinstance(with_message, str) else (with_message or b"")
+        if len(payload) > 125:
+            raise ValueError("a ping payload is at most 125 bytes (RFC 6455 5.5)")
+        self._call_soon(self._ping_now, payload)
+
+    def _ping_now(self, payload: bytes) -> None:
+        if not self._closed:
+            self._proto.send_ping(payload)
+            self._write(self._proto.data_to_send() or [b""])
+
+    # --- closing -------------------------------------------------------------------
+    def close(self, reason: Optional[WebSocketCloseReasonCode] = None, description: Optional[str] = None) -> None:
+        """Start the close handshake; the peer has ``close_timeout`` seconds to answer."""
+        code = (reason or WebSocketCloseReasonCode.NORMAL).code()
+        self._call_soon(self._close_now, code, description or "", False)
+
+    def drop(self, reason: Optional[WebSocketCloseReasonCode] = None, description: Optional[str] = None) -> None:
+        """Send a Close and close the TCP connection at once, without waiting for the answer."""
+        code = (reason or WebSocketCloseReasonCode.NORMAL).code()
+        self._call_soon(self._close_now, code, description or "", True)
+
+    def _close_now(self, code: int, description: str, drop: bool) -> None:
+        if self._closed:
+            return
+        proto = self._proto
+        try:
+            proto.send_close(code, description)
+        except ValueError:
+            proto.send_close(1000, description)
+        out = proto.data_to_send()
+        if out:
+            self._write(out)
+        if drop or proto.close_expected():
+            if proto.close_code is None and proto.local_close_code is None:
+                proto.local_close_code = code
+            self._finish_close()
+        elif self._close_timer is None:
+            self._close_timer = self._loop.call_later(self._entry.close_timeout, self._close_timed_out)
+
+    def _close_timed_out(self) -> None:
+        self._close_timer = None
+        if not self._closed:
+            _log.debug("WebSocket connection %s: no Close answer in time, dropping it", self.id)
+            self._closed = True
+            self._transport.abort()
+
+    def _finish_close(self) -> None:
+        """RFC 6455 7.1.1: the server closes the TCP connection once the handshake is done."""
+        if not self._closed:
+            self._closed = True
+            self._transport.close()
+            # A peer that stopped reading cannot keep the connection open past close_timeout.
+            self._close_timer = self._loop.call_later(self._entry.close_timeout, self._transport.abort)
+
+    def _call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        if asyncio._get_running_loop() is self._loop:
+            fn(*args)
+        else:
+            try:
+                self._loop.call_soon_threadsafe(fn, *args)
+            except RuntimeError:  # the loop is closed: so is the connection
+                pass
+
+    # --- flow control and liveness ---------------------------------------------------
+    def pause_writing(self) -> None:
+        if not self._reading_paused:
+            self._reading_paused = True
+            self._transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self._reading_paused:
+            self._reading_paused = False
+            if not self._closed:
+                self._transport.resume_reading()
+        waiters, self._drain_waiters = self._drain_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _check_idle(self) -> None:
+        self._idle_timer = None
+        if self._closed:
+            return
+        timeout = self.service.connection_timeout or 0
+        if timeout <= 0:
+            return
+        idle = self._loop.time() - self._last_seen
+        if idle >= timeout:
+            if self._awaiting_pong:
+                _log.debug("WebSocket connection %s: no answer to a ping in %ss, dropping it", self.id, timeout)
+                self._proto.local_close_code = 1006
+                self._closed = True
+                self._transport.abort()
+                return
+            self._awaiting_pong = True
+            self._last_seen = self._loop.time()
+            self._ping_now(b"")
+            idle = 0.0
+        self._idle_timer = self._loop.call_later(max(timeout - idle, 0.01), self._check_idle)
+
+    def __repr__(self) -> str:
+        return f"<WebSocketConnection {self.id} {self.request.url!r}>"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+

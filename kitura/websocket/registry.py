@@ -1,0 +1,161 @@
+"""``WebSocket.register`` / ``unregister`` and the upgrade factory that serves them.
+
+Importing ``kitura.websocket`` registers ``WebSocketUpgradeFactory`` with KituraNet's
+``ConnectionUpgrader`` (as Kitura-WebSocket-NIO does), so every ``HTTPServer`` of the
+process upgrades requests for registered paths, on the same port as its delegate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Sequence, Union
+
+from ..net.upgrade import ConnectionUpgrader, UpgradeHandover, UpgradeRejection
+from .connection import WebSocketConnection
+from .deflate import DeflateSettings, negotiate
+from .handshake import HandshakeError, build_response, check_origin, check_request, choose_subprotocol, \
+    header_values, no_service_body
+from .protocol import DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_MESSAGE_SIZE, ServerProtocol
+from .service import WebSocketService
+
+__all__ = ["WebSocket", "WebSocketUpgradeFactory", "ServiceEntry"]
+
+_log = logging.getLogger("kitura.websocket")
+
+
+@dataclass(eq=False)
+class ServiceEntry:
+    """A registered service and its per-service settings (see ``WebSocket.register``)."""
+
+    service: WebSocketService
+    path: str
+    max_message_size: Optional[int] = DEFAULT_MAX_MESSAGE_SIZE
+    max_fragments: Optional[int] = DEFAULT_MAX_FRAGMENTS
+    compression: DeflateSettings = field(default_factory=DeflateSettings)
+    subprotocols: Sequence[str] = ()
+    allowed_origins: Optional[Sequence[str]] = None
+    write_limit: int = 64 * 1024
+    max_send_buffer: int = 16 * 1024 * 1024
+    close_timeout: float = 5.0
+    connections: set[WebSocketConnection] = field(default_factory=set)
+
+
+def _normalize(path: str) -> str:
+    """``"chat"``, ``"/chat"`` and ``"/chat/"`` are one path; a query string is not part of it."""
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    path = "/" + path.strip("/")
+    return path
+
+
+class WebSocket:
+    """Kitura's ``WebSocket`` facade: the process-wide registry of services by path."""
+
+    _services: dict[str, ServiceEntry] = {}
+
+    @classmethod
+    def register(
+        cls,
+        service: WebSocketService,
+        on_path: str,
+        *,
+        max_message_size: Optional[int] = DEFAULT_MAX_MESSAGE_SIZE,
+        max_fragments: Optional[int] = DEFAULT_MAX_FRAGMENTS,
+        compression: Union[bool, DeflateSettings] = True,
+        subprotocols: Iterable[str] = (),
+        allowed_origins: Optional[Iterable[str]] = None,
+        write_limit: int = 64 * 1024,
+        max_send_buffer: int = 16 * 1024 * 1024,
+        close_timeout: float = 5.0,
+    ) -> None:
+        """Serve ``service`` on ``on_path`` of every HTTP server of the process.
+
+        - ``max_message_size``: largest message in bytes (after inflating), 16 MiB by
+          default (Kitura's frame limit); past it the peer gets close 1009. ``None``: no limit.
+        - ``max_fragments``: most frames one message may be cut into (close 1008 past it).
+        - ``compression``: permessage-deflate (RFC 7692): True (default: accept what the
+          client offers), False (never), or a ``DeflateSettings`` for the details.
+        - ``subprotocols``: the ``Sec-WebSocket-Protocol`` values the service speaks, in
+          order of preference; the first one the client offers is chosen (``connection.subprotocol``).
+        - ``allowed_origins``: when given, an upgrade whose ``Origin`` is not in the list
+          gets 403: the defence against cross-site WebSocket hijacking ("*" allows any).
+        - ``write_limit``: bytes waiting to be sent above which the connection stops reading
+          and ``asend`` waits; ``max_send_buffer``: above it a plain ``send`` closes with 1008.
+        - ``close_timeout``: seconds the peer has to answer our Close before TCP is dropped.
+        """
+        if not isinstance(service, WebSocketService) and not callable(getattr(service, "received_text", None)):
+            raise TypeError("WebSocket.register(service=...) takes a WebSocketService")
+        if compression is True:
+            settings = DeflateSettings()
+        elif compression is False:
+            settings = DeflateSettings(enabled=False)
+        else:
+            settings = compression
+        path = _normalize(on_path)
+        cls._services[path] = ServiceEntry(
+            service=service, path=path, max_message_size=max_message_size, max_fragments=max_fragments,
+            compression=settings, subprotocols=tuple(subprotocols),
+            allowed_origins=None if allowed_origins is None else tuple(allowed_origins),
+            write_limit=write_limit, max_send_buffer=max_send_buffer, close_timeout=close_timeout,
+        )
+        ConnectionUpgrader.register(_factory)
+
+    @classmethod
+    def unregister(cls, path: str) -> None:
+        """Stop serving the service on ``path``; open connections stay open."""
+        cls._services.pop(_normalize(path), None)
+
+    @classmethod
+    def service(cls, path: str) -> Optional[WebSocketService]:
+        entry = cls._services.get(_normalize(path))
+        return None if entry is None else entry.service
+
+    @classmethod
+    def connections(cls, path: str) -> list[WebSocketConnection]:
+        """The open connections of the service on ``path``."""
+        entry = cls._services.get(_normalize(path))
+        return [] if entry is None else list(entry.connections)
+
+
+class WebSocketUpgradeFactory:
+    """Kitura's ``WSConnectionUpgradeFactory``: checks the handshake and takes the connection."""
+
+    name = "websocket"
+
+    def upgrade(self, handover: UpgradeHandover) -> Optional[UpgradeRejection]:
+        request = handover.request
+        headers = request.headers
+        try:
+            key = check_request(headers, request.method)
+        except HandshakeError as err:
+            return UpgradeRejection(err.status, err.headers, err.body.encode("utf-8"))
+        path = request.url.decode("latin-1")
+        if path.startswith(("http://", "https://")):
+            path = request.url_url.path
+        entry = WebSocket._services.get(_normalize(path))
+        if entry is None:
+            return UpgradeRejection(400, [], no_service_body(_normalize(path)).encode("utf-8"))
+        if entry.allowed_origins is not None:
+            origin = headers.first("Origin")
+            if not check_origin(origin, entry.allowed_origins):
+                _log.info("Rejected a WebSocket upgrade from origin %r on %s", origin, entry.path)
+                return UpgradeRejection(403, [], b"Origin not allowed")
+        subprotocol = None
+        if entry.subprotocols:
+            subprotocol = choose_subprotocol(header_values(headers, "Sec-WebSocket-Protocol"), entry.subprotocols)
+        extensions, deflate = None, None
+        if entry.compression.enabled:
+            offers = header_values(headers, "Sec-WebSocket-Extensions")
+            if offers:
+                extensions, deflate = negotiate(headers["Sec-WebSocket-Extensions"], entry.compression)
+        protocol = ServerProtocol(max_message_size=entry.max_message_size, max_fragments=entry.max_fragments,
+                                  deflate=deflate, logger=_log)
+        connection = WebSocketConnection(entry, handover, protocol, asyncio.get_running_loop(), subprotocol)
+        handover.take(connection, build_response(key, extensions=extensions, subprotocol=subprotocol))
+        connection._open()
+        return None
+
+
+_factory = WebSocketUpgradeFactory()
+ConnectionUpgrader.register(_factory)
