@@ -214,3 +214,20 @@ def test_render_without_engine_is_a_500(serve):
 @pytest.mark.parametrize("path", ["/r", "/r/"])
 def test_trailing_slash_with_regex_routes(serve, path):
     assert serve(route(lambda req, res, nxt: res.send("ok").end(), path="/:x")).get(path).status == 200
+
+
+def test_large_post_echo(serve):
+    payload = bytes(range(256)) * 4096           # 1 MiB
+    router = Router()
+    router.post("/large", lambda req, res, nxt: res.send(data=req.body_bytes()).end())
+    reply = serve(router).post("/large", body=payload, headers={"Content-Type": "application/octet-stream"})
+    assert reply.status == 200 and reply.body == payload
+
+
+def test_send_sets_200_only_when_no_status_was_set(serve):
+    router = Router()
+    router.get("/ok", lambda req, res, nxt: (res.send("x"), nxt()))
+    router.get("/nf", lambda req, res, nxt: (res.status(404), res.send("x"), nxt()))
+    client = serve(router)
+    assert client.get("/ok").status == 200
+    assert client.get("/nf").status == 404
