@@ -366,9 +366,8 @@ def test_slow_reader_plain_send_closes_with_1008_and_asend_waits(ws_server):
             self.result = "all sent"
 
     service = Flood()
-    server, path = ws_server(service, compression=False, max_send_buffer=1024 * 1024)
+    server, path = ws_server(service, compression=False, max_send_buffer=1024 * 1024, close_timeout=60)
     client = RawClient(server.port, path)
-    client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     client.send_frame(1, b"flood")
     time.sleep(0.5)  # do not read: the server's buffer fills
     assert client.recv_close(timeout=10)[0] == 1008
