@@ -75,8 +75,10 @@ _force_walk: str | None = None
 
 
 def _verb(method: RouterMethod) -> Callable[..., Any]:
-    def verb(self: Router, path: Any = None, *handlers: Any, middleware: Any = None,
+    def verb(self: Router, path: Any = None, *handlers: Any, handler: Any = None, middleware: Any = None,
              allow_partial_match: bool = True) -> Any:
+        if handler is not None:
+            handlers = handlers + (handler,)
         return self._register(method, path, handlers, middleware, allow_partial_match)
     verb.__name__ = verb.__qualname__ = method.name.lower()
     verb.__doc__ = (f"Handlers or middleware for {method.value} requests: ``{method.name.lower()}(path, h1, h2)``, "
@@ -174,13 +176,17 @@ class Router(_DelegateBase):
         if entries:
             self._add_element(RouterElement(method, path, entries, False, self.merge_parameters))
 
-    def all(self, path: Any = None, *handlers: Any, middleware: Any = None, allow_partial_match: bool = True) -> Any:
+    def all(self, path: Any = None, *handlers: Any, handler: Any = None, middleware: Any = None,
+            allow_partial_match: bool = True) -> Any:
         """Handlers for every method; ``all(middleware=m)`` runs ``m`` for every request.
 
         Like every verb: ``router.get(path, h1, h2)`` returns the router;
         ``router.get(path, middleware=m, allow_partial_match=True)`` adds middleware
-        (matched by prefix); ``@router.get(path)`` is the decorator form.
+        (matched by prefix); ``@router.get(path)`` is the decorator form; Kitura's label
+        also works: ``router.get(path, handler=[h1, h2])``.
         """
+        if handler is not None:
+            handlers = handlers + (handler,)
         return self._register(RouterMethod.ALL, path, handlers, middleware, allow_partial_match)
 
     # -- one method per Kitura verb (Kitura generates them with a script) ----
@@ -211,11 +217,13 @@ class Router(_DelegateBase):
     search = _verb(RouterMethod.SEARCH)
     connect = _verb(RouterMethod.CONNECT)
 
-    def error(self, *handlers: Any, middleware: Any = None) -> Any:
+    def error(self, *handlers: Any, handler: Any = None, middleware: Any = None) -> Any:
         """Handlers that run once a handler has raised (``response.error`` is set).
 
         ``router.error(h)``, ``router.error(middleware=m)``, or ``@router.error()``.
         """
+        if handler is not None:
+            handlers = handlers + (handler,)
         return self._register(RouterMethod.ERROR, None, handlers, middleware, True)
 
     def route(self, route: str, merge_parameters: bool = False, allow_partial_match: bool = True) -> "Router":
@@ -226,16 +234,18 @@ class Router(_DelegateBase):
         self.all(route, middleware=sub, allow_partial_match=allow_partial_match)
         return sub
 
-    def parameter(self, names: str | Sequence[str], *handlers: Any) -> Any:
+    def parameter(self, names: str | Sequence[str], *handler_args: Any, handler: Any = None,
+                  handlers: Any = None) -> Any:
         """``handler(request, response, value, next)`` runs once per request before
-        the first route that captures the named parameter. Decorator form without handlers."""
+        the first route that captures the named parameter: ``parameter("id", h)``,
+        ``parameter(["id"], handlers=[h1, h2])``, or the decorator ``@router.parameter("id")``."""
         name_list = [names] if isinstance(names, str) else list(names)
         def add(hs: list[Any]) -> None:
             global _generation
             for name in name_list:
                 self._parameter_handlers.setdefault(name, []).extend(HandlerEntry(h) for h in hs)
             _generation += 1
-        handler_list = _flatten(handlers)
+        handler_list = _flatten(handler_args + (handler, handlers))
         if not handler_list:
             def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
                 add([fn])

@@ -447,3 +447,16 @@ def test_status_code_of_an_unnamed_status(serve):
 
     assert serve(router).get("/x").status == 299
     assert seen == [299]
+
+
+def test_kitura_labels_handler_and_handlers(serve):
+    router = Router()
+    router.parameter(["id"], handlers=[
+        lambda req, res, value, nxt: (req.user_info.__setitem__("h1", value), nxt()),
+        lambda req, res, value, nxt: (req.user_info.__setitem__("h2", value), nxt())])
+    router.parameter(["name"], handler=lambda req, res, value, nxt: (req.user_info.__setitem__("h3", value), nxt()))
+    router.get("/item/:id", handler=[lambda req, res, nxt: (res.send(str(sorted(req.user_info))), nxt())])
+    router.get("/user/:name", handler=lambda req, res, nxt: (res.send(str(sorted(req.user_info))), nxt()))
+    client = serve(router)
+    assert client.get("/item/1").text == "['h1', 'h2']"
+    assert client.get("/user/x").text == "['h3']"
