@@ -7,7 +7,6 @@ any thread; the chain waiting on it is woken on the event loop.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import http
 import json as _json
 import logging
