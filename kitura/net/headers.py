@@ -115,6 +115,8 @@ class HeadersContainer:
             entry[1].extend(values)
         elif key in SINGLE_VALUE_HEADERS:
             _log.warning("Duplicate header %s discarded", name)
+        elif key == "cookie":
+            entry[1][0] = "; ".join([entry[1][0], *values])  # RFC 6265 5.4: cookie-pairs join with "; "
         else:
             entry[1][0] = ", ".join([entry[1][0], *values])
 

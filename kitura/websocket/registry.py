@@ -78,6 +78,7 @@ class WebSocket:
           client offers), False (never), or a ``DeflateSettings`` for the details.
         - ``subprotocols``: the ``Sec-WebSocket-Protocol`` values the service speaks, in
           order of preference; the first one the client offers is chosen (``connection.subprotocol``).
+          Left empty, the first protocol the client offers is accepted, as Kitura does.
         - ``allowed_origins``: when given, an upgrade whose ``Origin`` is not in the list
           gets 403: the defence against cross-site WebSocket hijacking ("*" allows any).
         - ``write_limit``: bytes waiting to be sent above which the connection stops reading
@@ -141,9 +142,13 @@ class WebSocketUpgradeFactory:
             if not check_origin(origin, entry.allowed_origins):
                 _log.info("Rejected a WebSocket upgrade from origin %r on %s", origin, entry.path)
                 return UpgradeRejection(403, [], b"Origin not allowed")
-        subprotocol = None
+        offered = header_values(headers, "Sec-WebSocket-Protocol")
         if entry.subprotocols:
-            subprotocol = choose_subprotocol(header_values(headers, "Sec-WebSocket-Protocol"), entry.subprotocols)
+            subprotocol = choose_subprotocol(offered, entry.subprotocols)
+        else:
+            # Kitura answers with the first protocol the client offers (the tutorial's client
+            # offers "chat" and refuses a 101 without it).
+            subprotocol = offered[0] if offered else None
         extensions, deflate = None, None
         if entry.compression.enabled:
             offers = header_values(headers, "Sec-WebSocket-Extensions")

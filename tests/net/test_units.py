@@ -23,6 +23,11 @@ def test_headers_are_case_insensitive_and_follow_kitura_merge_rules():
     assert "content-TYPE" in h and len(h) == 3
 
 
+def test_cookie_headers_merge_with_semicolons():
+    h = HeadersContainer._from_raw([(b"Cookie", b"a=1"), (b"cookie", b"b=2")])
+    assert h["Cookie"] == ["a=1; b=2"]
+
+
 def test_headers_assignment_replaces_and_deletion_removes():
     h = HeadersContainer()
     h["X-A"] = "1"

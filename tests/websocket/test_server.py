@@ -154,6 +154,16 @@ def test_subprotocol_negotiation(ws_server):
     assert run(main()) == "chat.v2"
 
 
+def test_without_configured_subprotocols_the_first_offer_is_accepted_as_kitura_does(ws_server):
+    server, path = ws_server(Recorder())
+
+    async def main():
+        async with websockets.connect(url(server, path), subprotocols=["chat", "other"]) as ws:
+            return ws.subprotocol
+
+    assert run(main()) == "chat"
+
+
 @pytest.mark.parametrize("name,frames,code", [
     ("unmasked frame", [client_frame(1, b"hi", masked=False)], 1002),
     ("reserved bit", [client_frame(1, b"hi", rsv=2)], 1002),
