@@ -49,6 +49,8 @@ MAX_UPGRADE_EARLY_DATA = 1024 * 1024
 
 
 class HTTPConnection(asyncio.Protocol):
+    __slots__ = ('server', 'loop', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_deadline_answer', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_header_bytes', '_head_bytes', '_in_head', '_body', '_expect_continue')
+
     def __init__(self, server: "HTTPServer", loop: asyncio.AbstractEventLoop) -> None:
         # global state
         self.server = server
@@ -407,6 +409,11 @@ class HTTPConnection(asyncio.Protocol):
         self._upgraded = protocol
         self._current = None
         self._queue.clear()
+        # This object now only counts the connection: let go of the HTTP parsing state.
+        self.parser = None  # type: ignore[assignment]
+        self._headers = []
+        self._body = None
+        self._url = b""
 
     # --- closing ---------------------------------------------------------------
     def shutdown(self) -> None:

@@ -57,6 +57,7 @@ class ServerRequest:
         headers = self._headers
         if headers is None:
             headers = self._headers = HeadersContainer._from_raw(self._raw_headers)
+            self._raw_headers = []  # the container owns them now
         return headers
 
     @property

@@ -53,6 +53,8 @@ def _json_default(obj: Any) -> Any:
 class WebSocketConnection(asyncio.Protocol):
     """Kitura's ``WebSocketConnection``: ``id``, ``request``, ``send``, ``ping``, ``close``, ``drop``."""
 
+    __slots__ = ('id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', '_loop', '_compressed', '_opened', '_delivering', '_batched', '_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen')
+
     def __init__(self, entry: "ServiceEntry", handover: "UpgradeHandover", protocol: ServerProtocol,
                  loop: asyncio.AbstractEventLoop, subprotocol: Optional[str] = None) -> None:
         self.id = str(uuid.uuid4())
