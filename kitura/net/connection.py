@@ -47,14 +47,17 @@ MAX_QUEUED_REQUESTS = 32
 #: Bytes a client may send after an upgrade request before it was answered.
 MAX_UPGRADE_EARLY_DATA = 1024 * 1024
 
+_METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")}
+
 
 class HTTPConnection(asyncio.Protocol):
-    __slots__ = ('server', 'loop', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_deadline_answer', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_header_bytes', '_head_bytes', '_in_head', '_body', '_expect_continue')
+    __slots__ = ('server', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_deadline_answer', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_header_bytes', '_count_header_bytes', '_head_bytes', '_in_head', '_body', '_expect_continue')
 
     def __init__(self, server: "HTTPServer", loop: asyncio.AbstractEventLoop) -> None:
         # global state
         self.server = server
         self.loop = loop
+        self.loop_thread = server._loop_thread
         self.options = server.options
         self.transport: Optional[asyncio.Transport] = None
         self.parser = httptools.HttpRequestParser(self)
@@ -81,6 +84,7 @@ class HTTPConnection(asyncio.Protocol):
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._header_bytes = 0
+        self._count_header_bytes = False
         self._head_bytes = 0
         self._in_head = False
         self._body: bytearray | None = None
@@ -157,6 +161,9 @@ class HTTPConnection(asyncio.Protocol):
         if self._failed or self._closed:
             return
         head_continues = self._in_head
+        # A head that fits in one read of at most max_header_size bytes cannot be over
+        # the limit: only other heads have their header bytes added up (on_headers_complete).
+        self._count_header_bytes = head_continues or len(data) > self.options.max_header_size
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
@@ -212,14 +219,19 @@ class HTTPConnection(asyncio.Protocol):
             raise URITooLong("request line too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name, value))
-        self._header_bytes += len(name) + len(value) + 4
-        options = self.options
-        if len(self._headers) > options.max_header_count or self._header_bytes > options.max_header_size:
-            raise HeaderFieldsTooLarge("too many or too large header fields")
+        headers = self._headers
+        headers.append((name, value))
+        if len(headers) > self.options.max_header_count:
+            raise HeaderFieldsTooLarge("too many header fields")
+        if self._count_header_bytes:
+            self._header_bytes += len(name) + len(value) + 4
+            if self._header_bytes > self.options.max_header_size:
+                raise HeaderFieldsTooLarge("header fields too large")
         size = len(name)
+        if size != 14 and size != 6:
+            return
         if size == 14 and name.lower() == b"content-length":
-            limit = options.request_size_limit
+            limit = self.options.request_size_limit
             if limit is not None and int(value) > limit:
                 raise PayloadTooLarge("Content-Length over the limit")
         elif size == 6 and name.lower() == b"expect":
@@ -247,8 +259,9 @@ class HTTPConnection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         parser = self.parser
         version = parser.get_http_version()
+        method = parser.get_method()
         request = ServerRequest(
-            parser.get_method().decode("ascii"),
+            _METHODS.get(method) or method.decode("ascii"),
             self._url,
             self._headers,
             self._body if self._body is not None else b"",
@@ -259,7 +272,8 @@ class HTTPConnection(asyncio.Protocol):
         )
         self._requests += 1
         max_requests = self.server.keep_alive_state.max_requests
-        request.keep_alive = parser.should_keep_alive() and (max_requests is None or self._requests < max_requests)
+        if not parser.should_keep_alive() or (max_requests is not None and self._requests >= max_requests):
+            request.keep_alive = False
         if parser.should_upgrade():
             request._upgrade = b"1"
         self._queue.append(request)

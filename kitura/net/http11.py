@@ -58,10 +58,11 @@ def _encode_text(text: str) -> bytes:
         return text.encode("utf-8")
 
 
-def build_head(code: int, lines: Iterable[tuple[str, str]], extra: bytes = b"") -> bytes:
-    """Status line, the given header lines, then ``extra`` (pre-encoded lines) and the blank line."""
+def build_head(code: int, entries: Iterable[tuple[str, list[str]]] | Iterable[list], extra: bytes = b"") -> bytes:
+    """Status line, a line per value of each ``(name, values)``, then ``extra`` (pre-encoded
+    lines) and the blank line."""
     parts = [status_line(code)]
-    text = "".join([f"{name}: {value}\r\n" for name, value in lines])
+    text = "".join([f"{name}: {value}\r\n" for name, values in entries for value in values])
     if text:
         parts.append(_encode_text(text))
     parts.append(extra)
@@ -82,4 +83,4 @@ def simple_response(code: int, body: bytes = b"", close: bool = True,
     extra = b"Date: %s\r\nContent-Length: %d\r\n" % (http_date(), len(body))
     if close:
         extra += b"Connection: close\r\n"
-    return build_head(code, headers, extra) + body
+    return build_head(code, [(name, [value]) for name, value in headers], extra) + body

@@ -9,11 +9,11 @@ returned: the bytes are built in the caller's thread and handed to the loop.
 
 from __future__ import annotations
 
+from threading import get_ident
 from typing import TYPE_CHECKING, Union
 
 from .headers import HeadersContainer
 from .http11 import LAST_CHUNK, NO_BODY_STATUSES, build_head, encode_chunk, http_date
-from .loop import call_in_loop
 from .status import HTTPStatusCode
 
 if TYPE_CHECKING:
@@ -94,8 +94,12 @@ class ServerResponse:
             out = self._head(None)
         if data and not self._no_body:
             out += encode_chunk(data) if self._chunked else data
-        if out and self._conn is not None:
-            call_in_loop(self._conn.loop, self._conn.response_write, self, out)
+        conn = self._conn
+        if out and conn is not None:
+            if get_ident() == conn.loop_thread:
+                conn.response_write(self, out)
+            else:
+                conn.loop.call_soon_threadsafe(conn.response_write, self, out)
 
     def end(self, text: Body | None = None) -> None:
         """Complete the response (with ``text`` as the last part of the body, if given)."""
@@ -113,8 +117,15 @@ class ServerResponse:
         else:
             out = data
         self._ended = True
-        if self._conn is not None:
-            call_in_loop(self._conn.loop, self._conn.response_complete, self, out, self._keep_alive)
+        conn = self._conn
+        if conn is not None:
+            if get_ident() == conn.loop_thread:
+                conn.response_complete(self, out, self._keep_alive)
+            else:
+                try:
+                    conn.loop.call_soon_threadsafe(conn.response_complete, self, out, self._keep_alive)
+                except RuntimeError:  # the loop is closed: so is the connection
+                    pass
 
     def reset(self) -> None:
         """Forget the status and headers set so far (only before the head was sent)."""
@@ -127,24 +138,26 @@ class ServerResponse:
     def _head(self, content_length: int | None) -> bytes:
         """Encode the head; ``content_length`` None means the body is streamed."""
         headers = self.headers
+        entries = headers._materialize()
         status = self._status
         request = self._request
         extra = []
-        if "date" not in headers:
+        if "date" not in entries:
             extra.append(b"Date: " + http_date() + b"\r\n")
         if status in NO_BODY_STATUSES or 100 <= status < 200:
             self._no_body = True
         elif content_length is not None:
-            if "content-length" not in headers:
+            if "content-length" not in entries:
                 extra.append(b"Content-Length: %d\r\n" % content_length)
-        elif "content-length" not in headers:
+        elif "content-length" not in entries:
             if request.http_version_minor >= 1 and request.http_version_major == 1:
                 self._chunked = True
                 if not self._no_body:
                     extra.append(b"Transfer-Encoding: chunked\r\n")
             else:
                 self._keep_alive = False  # HTTP/1.0: the body ends when the connection closes
-        connection = headers.first("Connection")
+        connection_entry = entries.get("connection")
+        connection = None if connection_entry is None else connection_entry[1][0]
         if connection is not None and "close" in connection.lower():
             self._keep_alive = False
         elif connection is None:
@@ -153,7 +166,7 @@ class ServerResponse:
             elif request.http_version_minor == 0:
                 extra.append(b"Connection: keep-alive\r\n")
         self._headers_sent = True
-        return build_head(status, headers._lines(), b"".join(extra))
+        return build_head(status, entries.values(), b"".join(extra))
 
     def __repr__(self) -> str:
         return f"<ServerResponse {self._status} for {self._request!r}>"

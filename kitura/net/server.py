@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional
 from .connection import HTTPConnection
 from .delegate import ServerDelegate
 from .listener_group import ListenerGroup
-from .loop import get_loop, run_in_loop
+from .loop import get_loop, note_loop_thread, on_loop_thread, run_in_loop
 from .options import KeepAliveState, ServerOptions
 from .tls import SSLConfiguration
 
@@ -53,6 +53,7 @@ class HTTPServer:
         self.state = ServerState.UNKNOWN
         self._ssl_context: Any = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._loop_thread = 0
         self._server: Optional[asyncio.AbstractServer] = None
         self._connections: set[HTTPConnection] = set()
         self._sweeper: Optional[asyncio.TimerHandle] = None
@@ -121,7 +122,7 @@ class HTTPServer:
         every interface, as Kitura does. Raises the bind error (after the ``failed`` callbacks).
         """
         loop = get_loop()
-        if asyncio._get_running_loop() is loop:
+        if on_loop_thread(loop):
             raise RuntimeError("listen() blocks; on the server's own loop use `await server.listen_async(...)`")
         run_in_loop(self.listen_async(on, address, unix_domain_socket_path=unix_domain_socket_path), loop)
 
@@ -132,6 +133,7 @@ class HTTPServer:
             raise RuntimeError("this server is already listening; stop() it first")
         loop = asyncio.get_running_loop()
         self._loop = loop
+        self._loop_thread = note_loop_thread(loop)
         self.address = address
         self.unix_domain_socket_path = unix_domain_socket_path
         try:
@@ -170,7 +172,7 @@ class HTTPServer:
         loop = self._loop
         if loop is None or self._server is None:
             return
-        if asyncio._get_running_loop() is loop:
+        if on_loop_thread(loop):
             loop.create_task(self.stop_async())
             return
         try:

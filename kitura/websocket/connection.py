@@ -21,6 +21,7 @@ import dataclasses
 import json
 import logging
 import uuid
+from threading import get_ident
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -53,7 +54,7 @@ def _json_default(obj: Any) -> Any:
 class WebSocketConnection(asyncio.Protocol):
     """Kitura's ``WebSocketConnection``: ``id``, ``request``, ``send``, ``ping``, ``close``, ``drop``."""
 
-    __slots__ = ('id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', '_loop', '_compressed', '_opened', '_delivering', '_batched', '_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen')
+    __slots__ = ('id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', '_loop', '_loop_thread', '_compressed', '_opened', '_delivering', '_batched', '_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen')
 
     def __init__(self, entry: "ServiceEntry", handover: "UpgradeHandover", protocol: ServerProtocol,
                  loop: asyncio.AbstractEventLoop, subprotocol: Optional[str] = None) -> None:
@@ -66,6 +67,7 @@ class WebSocketConnection(asyncio.Protocol):
         self._transport = handover.transport
         self._proto = protocol
         self._loop = loop
+        self._loop_thread = handover.server._loop_thread
         self._compressed = protocol._deflate is not None
         self._opened = False
         self._delivering = False
@@ -207,7 +209,7 @@ class WebSocketConnection(asyncio.Protocol):
         closed with 1008 (logged); use ``await asend(...)`` to wait instead.
         """
         opcode, payload = self._encode(message, as_binary, model)
-        if asyncio._get_running_loop() is self._loop:
+        if get_ident() == self._loop_thread:
             self._send_now(opcode, payload)
         else:
             self._call_soon(self._send_now, opcode, payload)
@@ -350,7 +352,7 @@ class WebSocketConnection(asyncio.Protocol):
             self._close_timer = self._loop.call_later(self._entry.close_timeout, self._transport.abort)
 
     def _call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
-        if asyncio._get_running_loop() is self._loop:
+        if get_ident() == self._loop_thread:
             fn(*args)
         else:
             try:

@@ -75,7 +75,7 @@ def test_http11_serialization():
     assert status_line(299) == b"HTTP/1.1 299 \r\n"
     with pytest.raises(ValueError):
         status_line(42)
-    assert build_head(404, [("X", "y")], b"Content-Length: 0\r\n") == (
+    assert build_head(404, [("X", ["y"])], b"Content-Length: 0\r\n") == (
         b"HTTP/1.1 404 Not Found\r\nX: y\r\nContent-Length: 0\r\n\r\n")
     assert encode_chunk(b"hello") == b"5\r\nhello\r\n" and encode_chunk(b"") == b""
     resp = simple_response(400)
