@@ -14,11 +14,20 @@ looks at the frame header only (O(1)), so bytes that trickle in one at a time
 cost O(n) in total, never O(n²). The payload length is checked against the
 caller's limit as soon as the header is complete, before the payload is
 buffered, so a peer cannot make us buffer more than the limit.
+
+``take_partial`` hands out, unmasked, the payload bytes of a frame that has
+arrived only in part (the caller uses it to validate UTF-8 as text arrives).
+The reader then remembers how many payload bytes of that frame were taken
+(``_taken``); ``next_frame`` returns only the rest when the frame completes,
+unmasked with the key rotated by ``_taken % 4`` (RFC 6455 5.3: octet ``i``
+of the payload uses octet ``i % 4`` of the key). So each payload byte is
+unmasked once however the frame is chopped.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Container
 from typing import NamedTuple
 
 from .close_codes import is_valid_close_code
@@ -105,11 +114,12 @@ class FrameReader:
     in tests and clients).
     """
 
-    __slots__ = ("_buf", "_pos", "require_mask")
+    __slots__ = ("_buf", "_pos", "_taken", "require_mask")
 
     def __init__(self, *, require_mask: bool = True) -> None:
         self._buf: bytes | bytearray = b""
         self._pos = 0
+        self._taken = 0  # payload bytes of the frame at _pos already handed out by take_partial
         self.require_mask = require_mask
 
     @property
@@ -137,6 +147,7 @@ class FrameReader:
         """Drop everything buffered (after a failure or a Close frame)."""
         self._buf = b""
         self._pos = 0
+        self._taken = 0
 
     def _need_more(self, pos: int) -> None:
         buf = self._buf
@@ -210,8 +221,16 @@ class FrameReader:
                 return None
             mask = buf[start : start + 4]
             start += 4
+            taken = self._taken
+            if taken:
+                # take_partial handed out the first `taken` bytes: the rest only.
+                self._taken = 0
+                start += taken
+                rot = taken & 3
+                if rot:
+                    mask = mask[rot:] + mask[:rot]
             # RFC 6455 5.3: unmask.
-            if length < _VIEW_AT:
+            if end - start < _VIEW_AT:
                 payload = apply_mask(buf[start:end], mask)
             else:
                 payload = apply_mask(memoryview(buf)[start:end], mask)
@@ -220,6 +239,9 @@ class FrameReader:
             if len(buf) < end:
                 self._need_more(pos)
                 return None
+            if self._taken:
+                start += self._taken
+                self._taken = 0
             payload = buf[start:end] if type(buf) is bytes else bytes(memoryview(buf)[start:end])
         if end >= len(buf):
             self._buf = b""
@@ -227,6 +249,63 @@ class FrameReader:
         else:
             self._pos = end
         return _new_frame(Frame, (b0 >= 0x80, b0 & 0x70, opcode, payload))
+
+    def take_partial(self, accept: Container[int] | None = None) -> tuple[int, bytes] | None:
+        """Hand out the newly arrived payload bytes of an incomplete data frame.
+
+        When the buffer holds the complete header of a data frame (opcode
+        < 8) whose payload has not fully arrived, return ``(b0, data)``:
+        ``b0`` is the first header byte (FIN, RSV bits, opcode) and ``data``
+        the payload bytes that arrived since the last call for this frame,
+        unmasked (never empty). Those bytes are not returned again: the
+        ``Frame`` that ``next_frame`` returns once the frame is complete holds
+        only the rest of the payload. ``accept``, when given, restricts the
+        frames to those whose first header byte without FIN (RSV bits and
+        opcode, ``b0 & 0x7F``) is in it. Returns ``None`` when there is no such
+        frame (nothing buffered, an incomplete header, a control frame).
+        Call it only after ``next_frame`` returned ``None`` (its checks of the
+        header, limits included, have then passed).
+        """
+        buf = self._buf
+        pos = self._pos
+        avail = len(buf) - pos
+        if avail < 2:
+            return None
+        b0 = buf[pos]
+        if b0 & 0x0F >= 8 or (accept is not None and b0 & 0x7F not in accept):
+            return None
+        b1 = buf[pos + 1]
+        length = b1 & 0x7F
+        start = pos + 2
+        if length == 126:
+            if avail < 4:
+                return None
+            length = _UNPACK_H(buf, start)[0]
+            start += 2
+        elif length == 127:
+            if avail < 10:
+                return None
+            length = _UNPACK_Q(buf, start)[0]
+            start += 8
+        mask = None
+        if b1 & 0x80:
+            if len(buf) < start + 4:
+                return None
+            mask = buf[start : start + 4]
+            start += 4
+        taken = self._taken
+        have = len(buf) - start  # payload bytes present
+        if have >= length:  # complete: next_frame's business
+            return None
+        if have <= taken:  # nothing new
+            return None
+        self._taken = have
+        if mask is None:
+            return b0, bytes(memoryview(buf)[start + taken :])
+        rot = taken & 3
+        if rot:
+            mask = mask[rot:] + mask[:rot]
+        return b0, apply_mask(memoryview(buf)[start + taken :], mask)
 
 
 def encode_frame(

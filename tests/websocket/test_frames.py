@@ -258,6 +258,94 @@ def test_serialize_then_parse_round_trip(frames: list[tuple[int, bytes, bool, bo
 # --------------------------------------------------------------- close payload
 
 
+# ------------------------------------------------------------ take_partial
+
+
+def test_take_partial_hands_out_each_payload_byte_once() -> None:
+    payload = bytes(range(200))
+    data = client_frame(OP_TEXT, payload, fin=False) + client_frame(OP_PING, b"p")
+    reader = FrameReader()
+    pos = 0
+    pieces = []
+    for cut in (3, 4, 9, 10, 11, 17, 60, 61, 150, len(data)):  # header 4 + mask 4, then payload
+        reader.feed(data[pos:cut])
+        pos = cut
+        frame = reader.next_frame()
+        if frame is not None:
+            break
+        part = reader.take_partial()
+        if part is not None:
+            assert part[0] == OP_TEXT  # b0 without FIN
+            assert part[1]
+            pieces.append(part[1])
+        assert reader.take_partial() is None  # nothing new
+    assert frame is not None
+    assert (frame.fin, frame.opcode) == (False, OP_TEXT)
+    assert len(pieces) >= 5
+    assert b"".join(pieces) + frame.payload == payload  # the rest only, unmasked with the rotated key
+    assert reader.next_frame() == Frame(True, 0, OP_PING, b"p")
+
+
+@given(payload=st.binary(min_size=1, max_size=300), cuts=st.lists(st.integers(min_value=1, max_value=310), max_size=12))
+def test_take_partial_any_cuts(payload: bytes, cuts: list[int]) -> None:
+    data = client_frame(OP_CONT, payload)
+    reader = FrameReader()
+    pos = 0
+    pieces = []
+    frame = None
+    for cut in sorted(set(cuts)) + [len(data)]:
+        if cut <= pos:
+            continue
+        reader.feed(data[pos:cut])
+        pos = cut
+        frame = reader.next_frame()
+        if frame is not None:
+            break
+        part = reader.take_partial()
+        if part is not None:
+            pieces.append(part[1])
+    assert frame is not None
+    assert b"".join(pieces) + frame.payload == payload
+    assert reader.buffered == 0
+
+
+def test_take_partial_unmasked_frames() -> None:
+    data = encode_frame(OP_TEXT, b"hello world")
+    reader = FrameReader(require_mask=False)
+    reader.feed(data[:5])
+    assert reader.next_frame() is None
+    assert reader.take_partial() == (0x80 | OP_TEXT, b"hel")
+    reader.feed(data[5:])
+    assert reader.next_frame() == Frame(True, 0, OP_TEXT, b"lo world")
+
+
+def test_take_partial_skips_what_it_should() -> None:
+    reader = FrameReader()
+    reader.feed(client_frame(OP_TEXT, b"abcdef")[:5])  # mask incomplete
+    assert reader.take_partial() is None
+    reader = FrameReader()
+    reader.feed(client_frame(OP_PING, b"abcdef")[:8])  # control frame
+    assert reader.take_partial() is None
+    reader = FrameReader()
+    reader.feed(client_frame(OP_TEXT, b"abcdef", rsv=RSV1)[:8])
+    assert reader.take_partial(frozenset({OP_TEXT, OP_CONT})) is None  # RSV1 not accepted
+    assert reader.take_partial(frozenset({RSV1 | OP_TEXT})) == (0x80 | RSV1 | OP_TEXT, b"ab")
+    reader = FrameReader()
+    reader.feed(client_frame(OP_BINARY, b"abcdef")[:8])
+    assert reader.take_partial(frozenset({OP_TEXT})) is None
+    reader.discard()
+    assert reader.take_partial() is None
+
+
+def test_discard_forgets_the_taken_part() -> None:
+    reader = FrameReader()
+    reader.feed(client_frame(OP_TEXT, b"abcdef")[:7])  # header 2 + mask 4 + "a"
+    assert reader.take_partial() == (0x80 | OP_TEXT, b"a")
+    reader.discard()
+    reader.feed(client_frame(OP_TEXT, b"xyz"))
+    assert reader.next_frame() == Frame(True, 0, OP_TEXT, b"xyz")
+
+
 def test_close_payload_round_trip() -> None:
     assert encode_close_payload(1000) == b"\x03\xe8"
     assert encode_close_payload(4000, "bye é") == b"\x0f\xa0" + "bye é".encode()

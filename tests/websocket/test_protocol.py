@@ -532,6 +532,312 @@ class TestFail:
         assert_failed(p, 1007)
 
 
+# ------------------------------------------------------- holding back a Close
+
+
+def echo(p: ServerProtocol, events: list[object]) -> None:
+    """The service of the glue's contract: answer each data message with a send."""
+    for e in events:
+        if isinstance(e, TextMessage):
+            p.send_text(e.data)
+        elif isinstance(e, BinaryMessage):
+            p.send_binary(e.data)
+
+
+def answers_then_close(p: ServerProtocol, *expected: bytes, code: int) -> None:
+    """data_to_send() gives the ``expected`` frames, then one Close with ``code``; then CLOSED."""
+    out = p.data_to_send()
+    assert out[:-1] == list(expected)
+    reader = FrameReader(require_mask=False)
+    reader.feed(out[-1])
+    last = reader.next_frame()
+    assert last is not None and last.opcode == OP_CLOSE and reader.buffered == 0
+    assert int.from_bytes(last.payload[:2], "big") == code
+    assert p.state is State.CLOSED and p.close_expected() and p.local_close_code == code
+
+
+BAD_FRAMES = {
+    "rsv2": frame(OP_TEXT, b"x", rsv=RSV2),
+    "reserved opcode": frame(5, b"x"),
+    "unmasked": frame(OP_TEXT, b"x", mask=None),
+    "continuation without message": frame(OP_CONT, b"x"),
+    "bad utf-8": frame(OP_TEXT, b"\xff"),
+    "fragmented ping": frame(OP_PING, b"", fin=False),
+}
+
+
+class TestHoldingBack:
+    """A Close (failure or echo) and pongs go out after the answers to the
+    data messages that preceded them in the same chunk (Autobahn 3.x, 4.x, 5.15)."""
+
+    @pytest.mark.parametrize("bad", BAD_FRAMES.values(), ids=BAD_FRAMES.keys())
+    def test_text_then_bad_frame_in_one_chunk(self, bad: bytes) -> None:
+        p = ServerProtocol()
+        p.receive_data(frame(OP_TEXT, b"Hello") + bad + frame(OP_PING, b"late"))
+        events = p.events_received()
+        assert events == [TextMessage("Hello")]
+        assert p.state is State.OPEN and not p.close_expected()  # the echo can still be sent
+        echo(p, events)
+        assert not p.close_expected()
+        frames = sent(p)
+        assert [(f.opcode, f.payload) for f in frames[:1]] == [(OP_TEXT, b"Hello")]
+        assert len(frames) == 2
+        assert frames[1].opcode == OP_CLOSE
+        assert int.from_bytes(frames[1].payload[:2], "big") == (1007 if bad == BAD_FRAMES["bad utf-8"] else 1002)
+        assert p.state is State.CLOSED and p.close_expected()
+        assert p.data_to_send() == []
+
+    def test_fragmented_message_then_bad_continuation_5_15(self) -> None:
+        p = ServerProtocol()
+        data = (
+            frame(OP_TEXT, b"frag1", fin=False)
+            + frame(OP_CONT, b"frag2")
+            + frame(OP_CONT, b"frag3", fin=False)
+            + frame(OP_TEXT, b"frag4")
+        )
+        p.receive_data(data)
+        events = p.events_received()
+        assert events == [TextMessage("frag1frag2")]
+        echo(p, events)
+        answers_then_close(p, b"\x81\x0afrag1frag2", code=1002)
+        assert p.close_expected() and p.local_close_code == 1002
+
+    def test_binary_then_bad_frame(self) -> None:
+        p = ServerProtocol()
+        p.receive_data(frame(OP_BINARY, b"\x00\x01") + frame(OP_BINARY, b"x", rsv=RSV3))
+        events = p.events_received()
+        echo(p, events)
+        answers_then_close(p, b"\x82\x02\x00\x01", code=1002)
+
+    def test_text_then_close_in_one_chunk(self) -> None:
+        p = ServerProtocol()
+        p.receive_data(frame(OP_TEXT, b"bye") + close(1000, b"done") + frame(OP_TEXT, b"ignored"))
+        assert (p.close_code, p.close_reason) == (1000, "done")  # set as soon as parsed
+        events = p.events_received()
+        assert events == [TextMessage("bye"), CloseReceived(1000, "done")]
+        assert p.state is State.OPEN and not p.close_expected()
+        assert p.local_close_code is None
+        echo(p, events)
+        assert p.data_to_send() == [b"\x81\x03bye", b"\x88\x02\x03\xe8"]
+        assert p.state is State.CLOSED and p.close_expected()
+        assert p.local_close_code == 1000
+
+    def test_text_then_empty_close(self) -> None:
+        p = ServerProtocol()
+        p.receive_data(frame(OP_TEXT, b"a") + close())
+        echo(p, p.events_received())
+        assert p.data_to_send() == [b"\x81\x01a", b"\x88\x00"]
+        assert p.close_code == 1005
+
+    def test_text_then_ping_in_one_chunk(self) -> None:
+        p = ServerProtocol()
+        p.receive_data(frame(OP_TEXT, b"hi") + frame(OP_PING, b"p1") + frame(OP_PING, b"p2"))
+        events = p.events_received()
+        assert events == [TextMessage("hi"), Ping(b"p1"), Ping(b"p2")]
+        echo(p, events)
+        assert p.data_to_send() == [b"\x81\x02hi", b"\x8a\x02p1", b"\x8a\x02p2"]
+        assert p.state is State.OPEN and not p.close_expected()
+        # The next ping, with no message waiting, is answered at once.
+        p.receive_data(frame(OP_PING, b"p3"))
+        assert p.data_to_send() == [b"\x8a\x02p3"]
+
+    def test_ping_before_the_message_is_answered_first(self) -> None:
+        p = ServerProtocol()
+        p.receive_data(frame(OP_PING, b"p") + frame(OP_TEXT, b"hi"))
+        echo(p, p.events_received())
+        assert p.data_to_send() == [b"\x8a\x01p", b"\x81\x02hi"]
+
+    def test_text_ping_then_bad_frame(self) -> None:
+        p = ServerProtocol()
+        p.receive_data(frame(OP_TEXT, b"hi") + frame(OP_PING, b"p") + frame(5))
+        echo(p, p.events_received())
+        answers_then_close(p, b"\x81\x02hi", b"\x8a\x01p", code=1002)
+        assert p.close_expected()
+
+    def test_held_pong_waits_for_the_next_data_to_send(self) -> None:
+        p = ServerProtocol()
+        p.receive_data(frame(OP_TEXT, b"a") + frame(OP_PING, b"1"))
+        p.receive_data(frame(OP_PING, b"2"))  # events not taken yet: keeps the order
+        echo(p, p.events_received())
+        assert p.data_to_send() == [b"\x81\x01a", b"\x8a\x011", b"\x8a\x012"]
+
+    def test_input_is_ignored_while_a_close_is_held(self) -> None:
+        p = ServerProtocol()
+        p.receive_data(frame(OP_TEXT, b"a") + frame(5))
+        p.receive_data(frame(OP_TEXT, b"more") + frame(OP_PING, b"x"))
+        assert p.events_received() == [TextMessage("a")]
+        answers_then_close(p, code=1002)
+
+    def test_no_data_waiting_fails_at_once(self) -> None:
+        p = ServerProtocol()
+        p.receive_data(frame(OP_TEXT, b"a"))
+        assert p.events_received() == [TextMessage("a")]
+        p.receive_data(frame(5))  # the message was handed out already
+        assert p.state is State.CLOSED and p.close_expected()
+        assert_failed(p, 1002)
+
+    def test_control_events_alone_do_not_hold(self) -> None:
+        p = ServerProtocol()
+        p.receive_data(frame(OP_PING, b"p") + frame(OP_PONG) + close(1001))
+        assert p.state is State.CLOSED and p.close_expected()
+        assert p.data_to_send() == [b"\x8a\x01p", b"\x88\x02\x03\xe9"]
+
+    def test_send_close_while_held_sends_one_close(self) -> None:
+        p = ServerProtocol()
+        p.receive_data(frame(OP_TEXT, b"a") + frame(OP_PING, b"p") + close(1000))
+        p.events_received()
+        p.send_close(1001, "away")
+        assert p.state is State.CLOSING
+        assert p.data_to_send() == [b"\x8a\x01p", b"\x88\x06\x03\xe9away"]
+        assert p.state is State.CLOSED and p.close_expected()
+        assert (p.close_code, p.local_close_code) == (1000, 1001)
+
+    def test_fail_while_held_replaces_the_held_close(self) -> None:
+        p = ServerProtocol()
+        p.receive_data(frame(OP_TEXT, b"a") + frame(5))
+        p.events_received()
+        p.fail(1011)
+        assert p.close_expected()
+        assert [f.payload for f in sent(p)] == [b"\x03\xf3"]
+
+    def test_eof_while_held_queues_the_close(self) -> None:
+        p = ServerProtocol()
+        p.receive_data(frame(OP_TEXT, b"a") + frame(5))
+        p.receive_eof()
+        assert p.close_code == 1006
+        answers_then_close(p, code=1002)
+
+    def test_closing_state_does_not_hold(self) -> None:
+        p = ServerProtocol()
+        p.send_close(1000)
+        p.data_to_send()
+        p.receive_data(frame(OP_TEXT, b"a") + close(1000))
+        assert p.close_expected()
+        assert p.data_to_send() == []
+
+    def test_unexpected_error_is_held_too(self) -> None:
+        class BrokenDeflate:
+            min_size = 1000  # the echo goes out uncompressed
+
+            def decompress(self, payload: bytes, fin: bool, max_length: int) -> bytes:
+                raise RuntimeError("boom")
+
+            def compress(self, data: bytes) -> bytes:
+                return data
+
+        p = ServerProtocol(deflate=BrokenDeflate())
+        p.receive_data(frame(OP_TEXT, b"a") + frame(OP_TEXT, b"x", rsv=RSV1))
+        echo(p, p.events_received())
+        answers_then_close(p, b"\x81\x01a", code=1011)
+
+    def test_many_pings_after_many_messages_stay_linear(self) -> None:
+        p = ServerProtocol()
+        n = 2000
+        p.receive_data(frame(OP_TEXT, b"m") * n + frame(OP_PING, b"p") * n)
+        events = p.events_received()
+        assert len(events) == 2 * n
+        echo(p, events)
+        out = p.data_to_send()
+        assert out == [b"\x81\x01m"] * n + [b"\x8a\x01p"] * n
+
+
+# ------------------------------------------------- UTF-8 of a frame in pieces
+
+
+class TestPartialFrameUtf8:
+    """RFC 6455 8.1: an uncompressed text frame sent in pieces fails with the
+    piece that carries the invalid byte (Autobahn 6.4.3, 6.4.4)."""
+
+    def test_invalid_byte_in_second_chop_fails_there(self) -> None:
+        payload = "κόσμε".encode() + b"\xf4\x90\x80\x80" + b"edited"
+        data = frame(OP_TEXT, payload)
+        head = len(data) - len(payload)
+        p = ServerProtocol()
+        assert feed(p, data[: head + 10]) == []
+        assert p.state is State.OPEN and p.data_to_send() == []
+        assert feed(p, data[head + 10 : head + 12]) == []  # F4 90: already invalid
+        assert_failed(p, 1007)
+
+    def test_invalid_continuation_frame_fails_in_its_chop(self) -> None:
+        p = ServerProtocol()
+        assert feed(p, frame(OP_TEXT, b"abc", fin=False)) == []
+        data = frame(OP_CONT, b"def\xffghi")
+        assert feed(p, data[:8]) == []  # header, mask, "de"
+        assert p.state is State.OPEN
+        feed(p, data[8:11])
+        assert_failed(p, 1007)
+
+    def test_surrogate_prefix_split_over_chops(self) -> None:
+        data = frame(OP_TEXT, b"ab\xed\xa0\x80cd")
+        p = ServerProtocol()
+        feed(p, data[:9])  # header (2) + mask (4) + "ab\xed"
+        assert p.state is State.OPEN
+        feed(p, data[9:10])
+        assert_failed(p, 1007)
+
+    def test_incomplete_character_at_chop_end_is_fine(self) -> None:
+        text = "a€b😀c"
+        data = frame(OP_TEXT, text.encode())
+        p = ServerProtocol()
+        events = feed(p, *[data[i : i + 1] for i in range(len(data))])
+        assert events == [TextMessage(text)]
+
+    @pytest.mark.parametrize("sizes", [[1], [2], [3], [5], [7, 1, 2], [9, 4]])
+    def test_chops_give_the_same_text_whatever_the_mask_offset(self, sizes: list[int]) -> None:
+        text = "Grüße, κόσμε, 😀 " * 20
+        stream = frame(OP_TEXT, text.encode()[:50], fin=False) + frame(OP_CONT, text.encode()[50:])
+        events, out, p = run_chunked(stream + frame(OP_TEXT, b"next"), sizes)
+        assert events == [TextMessage(text), TextMessage("next")]
+        assert p.state is State.OPEN and out == b""
+
+    def test_each_byte_is_unmasked_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import kitura.websocket.frames as frames_module
+
+        unmasked = []
+        real = frames_module.apply_mask
+
+        def counting(data: bytes, mask: bytes) -> bytes:
+            unmasked.append(len(data))
+            return real(data, mask)
+
+        monkeypatch.setattr(frames_module, "apply_mask", counting)
+        payload = ("é" * 1500).encode()
+        data = frame(OP_TEXT, payload)
+        p = ServerProtocol()
+        events = feed(p, *[data[i : i + 7] for i in range(0, len(data), 7)])
+        assert events == [TextMessage("é" * 1500)]
+        assert sum(unmasked) == len(payload)
+
+    def test_binary_frame_in_pieces_is_not_validated(self) -> None:
+        data = frame(OP_BINARY, b"\xff" * 20)
+        p = ServerProtocol()
+        assert feed(p, data[:10], data[10:]) == [BinaryMessage(b"\xff" * 20)]
+
+    def test_compressed_frame_in_pieces_is_left_whole(self) -> None:
+        payload = deflate_message("héllo wörld ".encode() * 20)
+        data = frame(OP_TEXT, payload, rsv=RSV1)
+        p = ServerProtocol(deflate=PerMessageDeflate())
+        events = feed(p, *[data[i : i + 3] for i in range(0, len(data), 3)])
+        assert events == [TextMessage("héllo wörld " * 20)]
+
+    def test_size_limit_still_counts_the_whole_message(self) -> None:
+        p = ServerProtocol(max_message_size=10)
+        data = frame(OP_TEXT, b"x" * 6, fin=False)
+        feed(p, data[:9], data[9:])
+        assert p.state is State.OPEN
+        feed(p, frame(OP_CONT, b"y" * 5)[:6])  # header only: 6 + 5 > 10
+        assert_failed(p, 1009)
+
+    def test_text_then_partial_bad_frame_is_held(self) -> None:
+        p = ServerProtocol()
+        bad = frame(OP_TEXT, b"ok\xffmore")
+        p.receive_data(frame(OP_TEXT, b"hi") + bad[:9])
+        events = p.events_received()
+        assert events == [TextMessage("hi")]
+        echo(p, events)
+        answers_then_close(p, b"\x81\x02hi", code=1007)
+
+
 # ------------------------------------------------------------------ deflate
 
 
@@ -708,7 +1014,12 @@ MIXED_STREAM = b"".join(
 )
 
 
-def run_chunked(data: bytes, sizes: list[int], **kw: object) -> tuple[list[object], bytes, ServerProtocol]:
+def run_chunked(
+    data: bytes, sizes: list[int], *, answer: bool = False, **kw: object
+) -> tuple[list[object], bytes, ServerProtocol]:
+    """Feed ``data`` in chunks of ``sizes`` (cycled; [] = all at once) as the glue
+    does: receive_data, events_received, (``answer``: echo each data message),
+    data_to_send."""
     p = ServerProtocol(**kw)  # type: ignore[arg-type]
     events: list[object] = []
     out: list[bytes] = []
@@ -719,9 +1030,25 @@ def run_chunked(data: bytes, sizes: list[int], **kw: object) -> tuple[list[objec
         i += 1
         p.receive_data(data[pos : pos + size])
         pos += size
-        events += p.events_received()
+        new = p.events_received()
+        if answer:
+            echo(p, new)
+        events += new
         out += p.data_to_send()
     return events, b"".join(out), p
+
+
+def split_out(out: bytes) -> tuple[list[Frame], list[Frame]]:
+    """Server frames -> (data frames, control frames), each in order; a Close is last."""
+    reader = FrameReader(require_mask=False)
+    reader.feed(out)
+    frames = []
+    while (f := reader.next_frame()) is not None:
+        frames.append(f)
+    assert reader.buffered == 0
+    closes = [i for i, f in enumerate(frames) if f.opcode == OP_CLOSE]
+    assert closes in ([], [len(frames) - 1])
+    return [f for f in frames if f.opcode < 8], [f for f in frames if f.opcode >= 8]
 
 
 def test_byte_by_byte_equals_all_at_once() -> None:
@@ -741,6 +1068,27 @@ def test_any_chunking_gives_the_same_result(sizes: list[int]) -> None:
     chunked = run_chunked(MIXED_STREAM, sizes)
     assert chunked[0] == whole[0]
     assert chunked[1] == whole[1]
+
+
+def test_byte_by_byte_equals_all_at_once_with_echo() -> None:
+    whole = run_chunked(MIXED_STREAM, [], answer=True)
+    one_by_one = run_chunked(MIXED_STREAM, [1], answer=True)
+    assert whole[0] == one_by_one[0]
+    assert split_out(whole[1]) == split_out(one_by_one[1])
+    # All at once, the pong and the Close wait for the four echoes.
+    data, control = split_out(whole[1])
+    assert [f.opcode for f in data] == [OP_TEXT, OP_BINARY, OP_TEXT, OP_BINARY]
+    assert whole[1].endswith(b"\x8a\x04ping\x88\x02\x03\xe8")
+    assert whole[2].close_expected() and one_by_one[2].close_expected()
+
+
+@given(sizes=st.lists(st.integers(min_value=1, max_value=2000), min_size=1, max_size=20))
+@settings(max_examples=60, deadline=None)
+def test_any_chunking_gives_the_same_result_with_echo(sizes: list[int]) -> None:
+    whole = run_chunked(MIXED_STREAM, [], answer=True)
+    chunked = run_chunked(MIXED_STREAM, sizes, answer=True)
+    assert chunked[0] == whole[0]
+    assert split_out(chunked[1]) == split_out(whole[1])
 
 
 def _check_failure_invariants(p: ServerProtocol, out: bytes) -> None:
@@ -794,6 +1142,19 @@ def test_plausible_frames_never_raise(data: bytes, sizes: list[int]) -> None:
     events, out, p = run_chunked(data, sizes, max_message_size=150, max_fragments=4)
     _check_failure_invariants(p, out)
     assert (events, out) == run_chunked(data, [], max_message_size=150, max_fragments=4)[:2]
+
+
+@given(data=frame_streams(), sizes=st.lists(st.integers(min_value=1, max_value=50), min_size=1, max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_plausible_frames_with_echo(data: bytes, sizes: list[int]) -> None:
+    events, out, p = run_chunked(data, sizes, answer=True, max_message_size=150, max_fragments=4)
+    _check_failure_invariants(p, out)
+    whole_events, whole_out, whole = run_chunked(data, [], answer=True, max_message_size=150, max_fragments=4)
+    assert events == whole_events
+    assert split_out(out) == split_out(whole_out)
+    assert (p.state, p.local_close_code) == (whole.state, whole.local_close_code)
+    # Every data message was answered before any Close.
+    assert len(split_out(out)[0]) == sum(isinstance(e, (TextMessage, BinaryMessage)) for e in events)
 
 
 @given(
