@@ -30,6 +30,8 @@ def main(argv=None) -> int:
     p.add_argument("--idle-conns", type=int, help="connections in the memory cases (default 10000; smoke 200)")
     p.add_argument("--wait-quiet", type=float, default=None,
                    help="wait up to this many seconds for an idle machine before each measurement (default 0)")
+    p.add_argument("--retry-noisy", type=int, default=None,
+                   help="measure a noisy measurement again up to N times, keep the quietest (default: full 1, smoke 0)")
     p.add_argument("--loadgen", choices=("wrk", "python"), help="HTTP load generator (default: wrk if installed)")
     p.add_argument("--require-ours", action="store_true",
                    help="fail when one of our servers cannot be imported (otherwise: skipped while absent)")
@@ -69,6 +71,7 @@ def main(argv=None) -> int:
         "loadgen": a.loadgen or ("wrk" if shutil.which("wrk") else "python"),
         "require_ours": a.require_ours,
         "profile": a.profile,
+        "retry_noisy": a.retry_noisy if a.retry_noisy is not None else (0 if smoke else 1),
     }
     if a.profile:
         cfg["mode"] = "profile"

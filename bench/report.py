@@ -17,6 +17,8 @@ def summarize(result: dict) -> dict:
     """{(case, server): {median, min, max, n, noisy, client_bound, values}}"""
     groups: dict = {}
     for r in result["runs"]:
+        if r.get("superseded"):
+            continue
         key = (r["case"], r["server"])
         g = groups.setdefault(key, {"values": [], "n_failed": 0, "noisy": 0, "client_bound": 0,
                                     "server_cpu": [], "client_cpu": []})
@@ -191,7 +193,8 @@ def machine_section(result: dict) -> list[str]:
 
 
 def noise_section(result: dict) -> list[str]:
-    runs = [r for r in result["runs"]]
+    runs = [r for r in result["runs"] if not r.get("superseded")]
+    retried = sum(1 for r in result["runs"] if r.get("superseded"))
     if not runs:
         return []
     noisy = sum(1 for r in runs if r.get("noisy"))
@@ -201,7 +204,9 @@ def noise_section(result: dict) -> list[str]:
             f"before the measurement, or other processes taking more than 10 % of the server's or the "
             f"load generator's core during it). Busiest core before measurements: median "
             f"{statistics.median(pre):.0%}, max {max(pre):.0%}; others' share during them: median "
-            f"{statistics.median(others):.0%}, max {max(others):.0%}."]
+            f"{statistics.median(others):.0%}, max {max(others):.0%}."
+            + (f" {retried} noisy measurements were measured again and the quieter one kept "
+               f"(`--retry-noisy`)." if retried else "")]
 
 
 def write(result_path: pathlib.Path, docs: pathlib.Path = DOCS, with_plots: bool = True) -> pathlib.Path:

@@ -374,9 +374,16 @@ def one(case: CaseSpec, spec: ServerSpec, cfg: dict, rep: int, log_dir: pathlib.
     rec["wall"] = round(time.monotonic() - t0, 2)
     cpu = rec.get("cpu") or {}
     other = cpu.get("other_load") or {}
-    rec["noisy"] = bool(pre["busy_max"] > NOISY_PRE_BUSY or any(v > NOISY_OTHER for v in other.values()))
+    # resident memory does not depend on CPU contention: the memory cases are never "noisy"
+    rec["noisy"] = case.kind in ("http", "ws") and bool(
+        pre["busy_max"] > NOISY_PRE_BUSY or any(v > NOISY_OTHER for v in other.values()))
     rec["client_bound"] = bool(cpu.get("client", 0) >= 0.95 and cpu.get("server", 1) < 0.9)
     return rec
+
+
+def noise_score(rec: dict) -> float:
+    other = (rec.get("cpu") or {}).get("other_load") or {}
+    return max(list(other.values()) + [rec.get("pre", {}).get("busy_max", 0) * 0.5])
 
 
 def run(cfg: dict) -> dict:
@@ -413,8 +420,21 @@ def run(cfg: dict) -> dict:
             order = servers[k:] + servers[:k]      # interleaved: the order rotates every repetition
             for spec in order:
                 n += 1
-                rec = one(case, spec, cfg, rep, log_dir)
-                runs.append(rec)
+                tries = []
+                for attempt in range(1 + cfg.get("retry_noisy", 0)):
+                    rec = one(case, spec, cfg, rep, log_dir)
+                    rec["attempt"] = attempt + 1
+                    tries.append(rec)
+                    if not rec.get("ok") or not rec.get("noisy"):
+                        break
+                    if attempt < cfg.get("retry_noisy", 0):
+                        log(f"[bench]   noisy ({noise_score(rec):.2f} of a core taken by others): measuring again")
+                if len(tries) > 1:
+                    keep = min(tries, key=noise_score) if all(t.get("ok") for t in tries) else tries[-1]
+                    for t in tries:
+                        t["superseded"] = t is not keep
+                    rec = keep
+                runs.extend(tries)
                 val = rec.get("rate")
                 flag = ("" if rec.get("ok") else " FAILED: " + "; ".join(rec.get("errors", [])[:3])) + \
                     (" [noisy]" if rec.get("noisy") else "") + (" [client-bound]" if rec.get("client_bound") else "")

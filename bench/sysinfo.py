@@ -52,9 +52,12 @@ def core_times() -> dict[str, tuple[int, int]]:
                 if line.startswith("cpu") and line[3].isdigit():
                     name, *vals = line.split()
                     vals = [int(v) for v in vals[:8]]
-                    idle = vals[3] + vals[4]          # idle + iowait
+                    # user nice system idle iowait irq softirq steal: "busy" leaves out
+                    # idle and iowait, and irq/softirq too (loopback traffic's own
+                    # packet processing, which the kernel may not charge to our processes)
                     total = sum(vals)
-                    out[name] = (total - idle, total)
+                    busy = vals[0] + vals[1] + vals[2] + vals[7]
+                    out[name] = (busy, total)
     except OSError:
         pass
     return out
