@@ -126,3 +126,15 @@ def test_smoke_subset():
                        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "ws-echo-32      aiohttp" in r.stdout
+
+
+def test_a_server_that_does_not_start_is_a_failure(tmp_path):
+    from bench import runner
+    from bench.specs import ServerSpec
+
+    spec = ServerSpec("broken", "a server that dies", "bench.servers.no_such_module", frozenset({"ws"}))
+    cfg = {"wait_quiet": 0, "pre_sample": 0.05, "duration": 0.3, "warmup": 0, "loadgen": "python",
+           "idle_conns": 10}
+    rec = runner.one(CASES["ws-echo-32"], spec, cfg, 0, tmp_path)
+    assert rec["ok"] is False and rec.get("server_failed")
+    assert "exited" in rec["errors"][0] and "no_such_module" in rec["errors"][0]
