@@ -110,3 +110,19 @@ def test_tutorial_shows_the_example_files(example_file, languages):
     blocks = [body.strip() for _, body in code_blocks(TUTORIAL, languages)]
     assert content in blocks, (f"docs/tutorial.md has no code block identical to {example_file}; "
                                "update the tutorial or the example so that they match")
+
+
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize("page", ["index.md", "tutorial.md", "porting.md"])
+def test_relative_links_resolve(page):
+    """Every relative link of these pages points to a file of the repository."""
+    path = DOCS / page
+    broken = []
+    for target in LINK.findall(path.read_text(encoding="utf-8")):
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):  # http:, https:, mailto: ...
+            continue
+        if not (path.parent / target).exists():
+            broken.append(target)
+    assert not broken, f"docs/{page} links to missing files: {broken}"
