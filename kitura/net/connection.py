@@ -311,7 +311,7 @@ class HTTPConnection(asyncio.Protocol):
         if self.server._handler_is_async:
             start_coroutine(delegate.handle(request, response), lambda exc: self._handler_failed(response, exc))
         else:
-            worker_pool().submit(self._run_sync_handler, delegate.handle, request, response)
+            worker_pool().dispatch(self._run_sync_handler, delegate.handle, request, response)
 
     def _run_sync_handler(self, handle: Any, request: ServerRequest, response: ServerResponse) -> None:
         """Runs on a worker thread."""

@@ -13,11 +13,12 @@ Code that already runs its own loop can serve on it instead (``HTTPServer.listen
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import os
 import threading
 from typing import Any, Awaitable, Callable, Coroutine, TypeVar
+
+from .workers import WorkerPool
 
 __all__ = [
     "get_loop", "run_in_loop", "call_in_loop", "run_in_worker", "worker_pool", "start_coroutine",
@@ -30,7 +31,7 @@ _log = logging.getLogger("kitura.net")
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _thread: threading.Thread | None = None
-_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_pool: WorkerPool | None = None
 #: The thread each serving loop runs on. ``threading.get_ident()`` compared with it tells
 #: "am I on that loop?" in ~60 ns; ``asyncio._get_running_loop()`` costs ~240 ns (it
 #: calls getpid()), which shows on the per-request path.
@@ -96,14 +97,14 @@ def call_in_loop(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args:
         loop.call_soon_threadsafe(fn, *args)
 
 
-def worker_pool() -> concurrent.futures.ThreadPoolExecutor:
+def worker_pool() -> WorkerPool:
     """The pool that runs plain ``def`` handlers (Kitura's global dispatch queue)."""
     global _pool
     if _pool is None:
         with _lock:
             if _pool is None:
                 size = int(os.environ.get("KITURA_WORKERS", "0")) or max(32, (os.cpu_count() or 1) * 8)
-                _pool = concurrent.futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix="kitura-worker")
+                _pool = WorkerPool(max_workers=size)
     return _pool
 
 
