@@ -445,8 +445,13 @@ def run(cfg: dict) -> dict:
                     f" other {cpu.get('other_load', '-')} pre {rec['pre']['busy_max']:.2f} ({rec['wall']} s){flag}")
                 if not rec.get("ok"):
                     failures.append(f"{case.name} / {spec.name} rep {rep + 1}: " + "; ".join(rec.get("errors", [])[:3]))
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
+                                text=True, timeout=10).stdout.strip() or None
+    except Exception:  # noqa: BLE001
+        commit = None
     result = {
-        "mode": cfg["mode"], "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "mode": cfg["mode"], "commit": commit, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": sysinfo.machine_info(), "config": {k: v for k, v in cfg.items()},
         "runs": runs, "skipped": skipped, "failures": failures,
