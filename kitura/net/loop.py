@@ -22,7 +22,7 @@ from .workers import WorkerPool
 
 __all__ = [
     "get_loop", "run_in_loop", "call_in_loop", "run_in_worker", "worker_pool", "start_coroutine",
-    "new_event_loop", "note_loop_thread", "on_loop_thread",
+    "new_event_loop", "note_loop_thread", "on_loop_thread", "drive_coroutine",
 ]
 
 T = TypeVar("T")
@@ -129,10 +129,10 @@ def start_coroutine(coro: Coroutine[Any, Any, Any],
     except BaseException as exc:  # noqa: BLE001 - reported to the caller's handler
         on_error(exc)
         return
-    asyncio.get_running_loop().create_task(_drive(coro, yielded, on_error))
+    asyncio.get_running_loop().create_task(drive_coroutine(coro, yielded, on_error))
 
 
-async def _drive(coro: Coroutine[Any, Any, Any], yielded: Any,
+async def drive_coroutine(coro: Coroutine[Any, Any, Any], yielded: Any,
                  on_error: Callable[[BaseException], None]) -> None:
     """Continue a coroutine that suspended in ``start_coroutine``, as a Task would."""
     while True:

@@ -25,7 +25,7 @@ from threading import get_ident
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from ..net.loop import _drive
+from ..net.loop import drive_coroutine
 from .close_codes import WebSocketCloseReasonCode
 from .events import BinaryMessage, TextMessage
 from .frames import OP_TEXT, encode_frame
@@ -182,7 +182,7 @@ class WebSocketConnection(asyncio.Protocol):
                 self._callback_failed(exc)
                 return
             self._backlog = deque()
-            task = self._loop.create_task(_drive(result, yielded, self._callback_failed))
+            task = self._loop.create_task(drive_coroutine(result, yielded, self._callback_failed))
             task.add_done_callback(self._resume_backlog)
 
     def _resume_backlog(self, _task: Any) -> None:
