@@ -330,7 +330,7 @@ class HTTPConnection(asyncio.Protocol):
         if response.headers_sent:
             self._close()  # part of the answer is out: the only honest end is to cut it
             return
-        response.headers = HeadersContainer()
+        response.reset()
         response.status_code = 500
         response.end()
 

@@ -1,15 +1,17 @@
 """``ServerResponse``: what a handler answers, written to the connection in request order.
 
 A response whose body is complete at ``end()`` goes out in one write with
-``Content-Length``; a response streamed with ``write()`` goes out with chunked
-transfer coding (HTTP/1.1) or is delimited by closing the connection (HTTP/1.0).
-``write()`` and ``end()`` may be called from any thread, also after the handler
-returned: the bytes are built in the caller's thread and handed to the loop.
+``Content-Length``, also when parts came through ``write()`` just before (as
+Kitura buffers them); a body that stays open past the loop's next turn, or grows
+past ``FLUSH_AT``, is streamed with chunked transfer coding (HTTP/1.1) or delimited
+by closing the connection (HTTP/1.0). ``write()`` and ``end()`` may be called from
+any thread, also after the handler returned: the bytes are built in the caller's
+thread under the response's lock and handed to the loop.
 """
 
 from __future__ import annotations
 
-from threading import get_ident
+from threading import Lock, get_ident
 from typing import TYPE_CHECKING, Union
 
 from .headers import HeadersContainer
@@ -24,6 +26,9 @@ __all__ = ["ServerResponse"]
 
 Body = Union[str, bytes, bytearray, memoryview]
 
+#: Bytes ``write()`` may hold back before the head goes out chunked.
+FLUSH_AT = 16 * 1024
+
 
 def _to_bytes(data: Body) -> bytes:
     if isinstance(data, str):
@@ -37,7 +42,8 @@ class ServerResponse:
     """Kitura's ``ServerResponse``: ``status_code``, ``headers``, ``write(from_=)``, ``end()``, ``reset()``."""
 
     __slots__ = ("_conn", "_request", "_status", "headers", "_headers_sent", "_ended", "_chunked",
-                 "_keep_alive", "_no_body", "__weakref__")
+                 "_keep_alive", "_no_body", "_lock", "_pending", "_pending_size", "_flush_scheduled",
+                 "__weakref__")
 
     def __init__(self, conn: "HTTPConnection | None", request: "ServerRequest") -> None:
         self._conn = conn
@@ -49,6 +55,10 @@ class ServerResponse:
         self._chunked = False
         self._keep_alive = request.keep_alive
         self._no_body = request.method == "HEAD"
+        self._lock = Lock()
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._flush_scheduled = False
 
     # --- status ------------------------------------------------------------
     @property
@@ -85,38 +95,81 @@ class ServerResponse:
 
     # --- body --------------------------------------------------------------
     def write(self, from_: Body) -> None:
-        """Send part of the body now; the head goes first, with chunked transfer coding."""
-        if self._ended:
-            raise RuntimeError("write() after end(): the response is complete")
+        """Add to the body. Written parts go out at the latest on the loop's next turn:
+        a handler that writes and then ends at once sends one response with
+        ``Content-Length``; a body still open on the next turn (or past ``FLUSH_AT``
+        bytes) goes out as it comes, chunked."""
         data = _to_bytes(from_)
-        out = b""
-        if not self._headers_sent:
-            out = self._head(None)
-        if data and not self._no_body:
-            out += encode_chunk(data) if self._chunked else data
+        schedule = False
+        with self._lock:
+            if self._ended:
+                raise RuntimeError("write() after end(): the response is complete")
+            if self._headers_sent:
+                out = (encode_chunk(data) if self._chunked else data) if data and not self._no_body else b""
+            else:
+                self._pending.append(data)
+                self._pending_size += len(data)
+                if self._pending_size < FLUSH_AT:
+                    schedule = not self._flush_scheduled
+                    self._flush_scheduled = True
+                    out = b""
+                else:
+                    out = self._flush_pending()
         conn = self._conn
-        if out and conn is not None:
+        if conn is None:
+            return
+        if out:
             if get_ident() == conn.loop_thread:
                 conn.response_write(self, out)
             else:
                 conn.loop.call_soon_threadsafe(conn.response_write, self, out)
+        elif schedule:
+            if get_ident() == conn.loop_thread:
+                conn.loop.call_soon(self._deferred_flush)
+            else:
+                conn.loop.call_soon_threadsafe(self._deferred_flush)
+
+    def _flush_pending(self) -> bytes:
+        """The head (chunked) and what was written so far. Call with the lock held."""
+        out = self._head(None)
+        data = b"".join(self._pending)
+        self._pending = []
+        self._pending_size = 0
+        if data and not self._no_body:
+            out += encode_chunk(data) if self._chunked else data
+        return out
+
+    def _deferred_flush(self) -> None:
+        """On the loop: send what ``write`` buffered, unless ``end`` already did."""
+        with self._lock:
+            self._flush_scheduled = False
+            if self._ended or self._headers_sent or not self._pending:
+                return
+            out = self._flush_pending()
+        if self._conn is not None:
+            self._conn.response_write(self, out)
 
     def end(self, text: Body | None = None) -> None:
         """Complete the response (with ``text`` as the last part of the body, if given)."""
-        if self._ended:
-            return
         data = b"" if text is None else _to_bytes(text)
-        if not self._headers_sent:
-            out = self._head(len(data))
-            if data and not self._no_body:
-                out += data
-        elif self._no_body:
-            out = b""
-        elif self._chunked:
-            out = encode_chunk(data) + LAST_CHUNK
-        else:
-            out = data
-        self._ended = True
+        with self._lock:
+            if self._ended:
+                return
+            if not self._headers_sent:
+                if self._pending:
+                    self._pending.append(data)
+                    data = b"".join(self._pending)
+                    self._pending = []
+                out = self._head(len(data))
+                if data and not self._no_body:
+                    out += data
+            elif self._no_body:
+                out = b""
+            elif self._chunked:
+                out = encode_chunk(data) + LAST_CHUNK
+            else:
+                out = data
+            self._ended = True
         conn = self._conn
         if conn is not None:
             if get_ident() == conn.loop_thread:
@@ -133,6 +186,9 @@ class ServerResponse:
             raise RuntimeError("reset() after the response head was sent")
         self._status = 200
         self.headers = HeadersContainer()
+        with self._lock:
+            self._pending = []
+            self._pending_size = 0
 
     # --- the head ----------------------------------------------------------
     def _head(self, content_length: int | None) -> bytes:

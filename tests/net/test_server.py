@@ -43,15 +43,63 @@ def test_async_delegate_answers_with_content_length_and_date(serve):
     assert resp.header("Transfer-Encoding") is None
 
 
-def test_sync_delegate_streams_chunked_and_reads_whole_body(serve):
+def test_sync_delegate_reads_whole_body_and_write_then_end_is_one_response(serve):
     server = serve(SyncEcho())
     body = b"x" * 100_000
     with connect(server) as sock:
         sock.sendall(b"POST /e HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
         resp = ResponseReader(sock).read_one()
     assert resp.status == 200
-    assert resp.header("Transfer-Encoding") == "chunked"
+    # write("got:") then end(body) at once: buffered as Kitura does, sent with Content-Length
+    assert resp.header("Content-Length") == str(len(body) + 4)
+    assert resp.header("Transfer-Encoding") is None
     assert resp.body == b"got:" + body
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_body_still_open_is_streamed_chunked(serve, mode):
+    gate = threading.Event()
+
+    def stream(request, response):
+        response.write(from_="first part ")
+        gate.wait(5)  # the first part must reach the client before the rest is written
+        response.write(from_="x" * 20_000)
+        response.end("last")
+
+    async def astream(request, response):
+        response.write(from_="first part ")
+        await asyncio.get_running_loop().run_in_executor(None, gate.wait, 5)
+        response.write(from_="x" * 20_000)
+        response.end("last")
+
+    delegate = type("D", (), {"handle": staticmethod(stream if mode == "sync" else astream)})()
+    server = serve(delegate)
+    with connect(server) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        sock.settimeout(5)
+        first = b""
+        while b"first part " not in first:
+            first += sock.recv(65536)
+        assert b"Transfer-Encoding: chunked" in first
+        gate.set()
+        reader = ResponseReader(sock)
+        reader.parser.feed_data(first)
+        resp = reader.read_one()
+    assert resp.body == b"first part " + b"x" * 20_000 + b"last"
+
+
+def test_a_large_write_goes_out_before_end(serve):
+    class Big(ServerDelegate):
+        def handle(self, request, response):
+            response.write(from_=b"y" * 40_000)  # past FLUSH_AT: sent now, chunked
+            assert response.headers_sent
+            response.end()
+
+    server = serve(Big())
+    with connect(server) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        resp = ResponseReader(sock).read_one()
+    assert resp.header("Transfer-Encoding") == "chunked" and resp.body == b"y" * 40_000
 
 
 def test_pipelined_requests_in_one_packet_are_answered_in_order(serve):
@@ -102,13 +150,18 @@ def test_http_10_closes_by_default_and_keeps_alive_on_request(serve):
 
 
 def test_http_10_streamed_body_is_delimited_by_close(serve):
-    server = serve(SyncEcho())
+    class Streaming(ServerDelegate):
+        def handle(self, request, response):
+            response.write(from_=b"got:" + b"z" * 20_000)  # past FLUSH_AT: streamed
+            response.end(request.read_string())
+
+    server = serve(Streaming())
     with connect(server) as sock:
         sock.sendall(b"POST / HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nab")
         data = wait_closed(sock)
     head, _, body = data.partition(b"\r\n\r\n")
-    assert b"chunked" not in head
-    assert body == b"got:ab"
+    assert b"chunked" not in head and b"Content-Length" not in head
+    assert body == b"got:" + b"z" * 20_000 + b"ab"
 
 
 def test_head_answers_without_body(serve):
