@@ -162,7 +162,7 @@ def plots(result: dict, groups: dict, docs: pathlib.Path = DOCS) -> list[str]:
             continue
         cols = min(3, len(cases))
         rows = (len(cases) + cols - 1) // cols
-        fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False)
+        fig, axes = plt.subplots(rows, cols, figsize=(max(7.5, 5.2 * cols), 3.6 * rows), squeeze=False)
         for ax in axes.flat[len(cases):]:
             ax.axis("off")
         for ax, cname in zip(axes.flat, cases):
@@ -179,10 +179,10 @@ def plots(result: dict, groups: dict, docs: pathlib.Path = DOCS) -> list[str]:
             ax.set_title(cname, fontsize=10)
             ax.set_xlabel(case.unit + ("" if case.higher_is_better else " (lower is better)"), fontsize=8)
             ax.tick_params(axis="x", labelsize=8)
-            for i, m in enumerate(meds):
-                ax.text(m, i, " " + fmt(m, case.unit), va="center", fontsize=7)
+            for i, (s, m) in enumerate(zip(names, meds)):
+                ax.text(groups[(cname, s)]["max"], i, "  " + fmt(m, case.unit), va="center", fontsize=7)
             ax.margins(x=0.25)
-        fig.suptitle(f"Kitura for Python vs peers — medians, min–max bars ({result['started']})", fontsize=10)
+        fig.suptitle(f"Kitura for Python vs peers: medians, min-max bars ({result['started']})", fontsize=9)
         fig.tight_layout()
         fig.savefig(docs / fname, dpi=90)
         plt.close(fig)
