@@ -5,6 +5,7 @@
 #   python examples/chat-web/main.py      then open http://localhost:8080/
 
 import os
+import sys
 from pathlib import Path
 
 from kitura.net import HTTP, HTTPStatusCode, ListenerGroup, ServerDelegate, ServerRequest, ServerResponse
@@ -12,7 +13,9 @@ from kitura.websocket import WebSocket
 
 from kitura.log import HeliumLogger, Log, LoggerMessageType
 
-from chat_service import ChatService
+# The very ChatService of the tutorial, from examples/chat.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "chat"))
+from chat_service import ChatService  # noqa: E402
 
 # Port 8080, as the tutorial; the PORT environment variable overrides it
 # (the end-to-end tests use it to run the chat on a free port).

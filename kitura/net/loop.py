@@ -21,7 +21,7 @@ from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 from .workers import WorkerPool
 
 __all__ = [
-    "get_loop", "run_in_loop", "call_in_loop", "run_in_worker", "worker_pool", "start_coroutine",
+    "get_loop", "run_in_loop", "run_in_worker", "worker_pool", "start_coroutine",
     "new_event_loop", "note_loop_thread", "on_loop_thread", "drive_coroutine",
 ]
 
@@ -87,14 +87,6 @@ def run_in_loop(coro: Coroutine[Any, Any, T], loop: asyncio.AbstractEventLoop | 
     """Run a coroutine on the loop from another thread and wait for its result."""
     loop = loop or get_loop()
     return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
-
-
-def call_in_loop(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> None:
-    """Call ``fn(*args)`` on the loop's thread: now if we are on it, else soon."""
-    if _loop_threads.get(loop) == threading.get_ident():
-        fn(*args)
-    else:
-        loop.call_soon_threadsafe(fn, *args)
 
 
 def worker_pool() -> WorkerPool:

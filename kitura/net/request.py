@@ -76,14 +76,6 @@ class ServerRequest:
             self._url_url = result
         return result
 
-    @property
-    def url_components(self) -> SplitResult:
-        return self.url_url
-
-    @property
-    def body_length(self) -> int:
-        return len(self._body)
-
     # --- the body ----------------------------------------------------------
     def read(self, into: bytearray) -> int:
         """Append the unread body to ``into``; the count, 0 when nothing is left."""
