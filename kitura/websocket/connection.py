@@ -45,6 +45,28 @@ _log = logging.getLogger("kitura.websocket")
 _last_text: tuple[Any, bytes] = (None, b"")
 
 
+# Delivery batches, by loop thread: while a connection delivers the events of one read
+# (data_received), sends on that thread queue their frames in the cores and their
+# connections are listed here, after the delivering one (index 0, which writes its own
+# at the end of data_received); each listed connection is then written once. Empty
+# between batches.
+_batches: dict[int, list["WebSocketConnection"]] = {}
+
+
+def _flush(queued: list["WebSocketConnection"]) -> None:
+    for i in range(1, len(queued)):
+        connection = queued[i]
+        if not connection._batched:
+            continue  # written meanwhile (a Close, a ping, past write_limit)
+        if connection._closed:
+            connection._batched = 0
+            continue
+        try:
+            connection._write_out()
+        except Exception:  # noqa: BLE001 - one broken transport must not strand the others
+            _log.exception("Error writing to WebSocket connection %s", connection.id)
+
+
 def _json_default(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return dataclasses.asdict(obj)
@@ -54,7 +76,7 @@ def _json_default(obj: Any) -> Any:
 class WebSocketConnection(asyncio.Protocol):
     """Kitura's ``WebSocketConnection``: ``id``, ``request``, ``send``, ``ping``, ``close``, ``drop``."""
 
-    __slots__ = ('id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', '_loop', '_loop_thread', '_compressed', '_opened', '_delivering', '_batched', '_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen')
+    __slots__ = ('id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', '_loop', '_loop_thread', '_compressed', '_opened', '_batched', '_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen')
 
     def __init__(self, entry: "ServiceEntry", handover: "UpgradeHandover", protocol: ServerProtocol,
                  loop: asyncio.AbstractEventLoop, subprotocol: Optional[str] = None) -> None:
@@ -70,8 +92,7 @@ class WebSocketConnection(asyncio.Protocol):
         self._loop_thread = handover.server._loop_thread
         self._compressed = protocol._deflate is not None
         self._opened = False
-        self._delivering = False
-        self._batched = 0
+        self._batched = 0  # bytes queued in the core by sends during a delivery batch, not yet written
         self._closed = False  # TCP closed (or closing)
         self._disconnected = False
         self._backlog: Optional[deque[tuple[Callable[..., Any], tuple[Any, ...]]]] = None
@@ -106,26 +127,39 @@ class WebSocketConnection(asyncio.Protocol):
             self._awaiting_pong = False
         events = proto.events_received()
         if events:
-            # Sends made by the callbacks below are queued in the core and written once,
-            # after them: one write for a batch, and echoes go out before a Close that
-            # followed their messages on the wire (the core holds that Close back).
-            self._delivering = True
-            try:
-                for event in events:
-                    kind = type(event)
-                    if kind is TextMessage:
-                        self._deliver(self.service.received_text, (event.data, self))
-                    elif kind is BinaryMessage:
-                        self._deliver(self.service.received_binary, (event.data, self))
-                    # Ping (answered by the core), Pong and CloseReceived need nothing here.
-            finally:
-                self._delivering = False
-                self._batched = 0
+            # A delivery batch: sends made by the callbacks below, to this connection or
+            # any other of this loop, are queued in their cores and written once each,
+            # after the callbacks (see _send_now): one write per connection for a batch,
+            # and echoes go out before a Close that followed their messages on the wire
+            # (the core holds that Close back).
+            queued = _batches.get(self._loop_thread)
+            if queued is None:
+                queued = _batches[self._loop_thread] = []
+            if queued:  # nested in another connection's batch: that one flushes
+                self._deliver_events(events)
+            else:
+                queued.append(self)  # queued[0]: the connection whose batch it is
+                try:
+                    self._deliver_events(events)
+                finally:
+                    if len(queued) > 1:
+                        _flush(queued)
+                    queued.clear()
+        self._batched = 0
         out = proto.data_to_send()
         if out:
             self._write(out)
         if proto.close_expected() and not self._closed:
             self._finish_close()
+
+    def _deliver_events(self, events: list[Any]) -> None:
+        for event in events:
+            kind = type(event)
+            if kind is TextMessage:
+                self._deliver(self.service.received_text, (event.data, self))
+            elif kind is BinaryMessage:
+                self._deliver(self.service.received_binary, (event.data, self))
+            # Ping (answered by the core), Pong and CloseReceived need nothing here.
 
     def eof_received(self) -> Optional[bool]:
         self._proto.receive_eof()
@@ -229,6 +263,8 @@ class WebSocketConnection(asyncio.Protocol):
             await self._asend_here(opcode, payload)
 
     async def _asend_here(self, opcode: int, payload: bytes) -> None:
+        if self._batched and self._transport.get_write_buffer_size() + self._batched > self._entry.write_limit:
+            self._write_out()  # what waits in a batch counts: write it, so the transport can push back
         while self._transport.get_write_buffer_size() > self._entry.write_limit and not self._closed:
             waiter = self._loop.create_future()
             self._drain_waiters.append(waiter)
@@ -260,11 +296,11 @@ class WebSocketConnection(asyncio.Protocol):
         if self._closed:
             return
         proto = self._proto
-        if self._transport.get_write_buffer_size() > self._entry.max_send_buffer:
+        if self._transport.get_write_buffer_size() + self._batched > self._entry.max_send_buffer:
             _log.warning(
                 "Closing WebSocket connection %s: %d bytes wait to be sent to a peer that does not read "
                 "(max_send_buffer=%d); use `await connection.asend(...)` to wait instead",
-                self.id, self._transport.get_write_buffer_size(), self._entry.max_send_buffer)
+                self.id, self._transport.get_write_buffer_size() + self._batched, self._entry.max_send_buffer)
             self.drop(reason=WebSocketCloseReasonCode.POLICY_VIOLATION, description="send buffer full")
             return
         if opcode == OP_TEXT:
@@ -274,18 +310,29 @@ class WebSocketConnection(asyncio.Protocol):
                     frame = encode_frame(OP_TEXT, payload.encode("utf-8"))
                     _last_text = (payload, frame)
                 proto.send_frame(frame)
+                size = len(frame)
             else:
                 proto.send_text(payload)
+                size = len(payload) + 2
         else:
             proto.send_binary(payload)
-        if self._delivering:
-            # Batched until the callbacks of this read are done, but never more than
-            # write_limit bytes, so the buffer checks above keep their meaning.
-            self._batched += len(payload)
+            size = len(payload) + 2
+        queued = _batches.get(self._loop_thread)
+        if queued:
+            # A delivery batch is running on this thread (see data_received): queue the
+            # frame in the core, to be written when the batch ends, but never more than
+            # write_limit bytes, so the buffer checks keep their meaning.
+            if not self._batched and queued[0] is not self:
+                queued.append(self)
+            self._batched += size
             if self._batched <= self._entry.write_limit:
                 return
+        self._write_out()
+
+    def _write_out(self) -> None:
+        """Write what the core has queued (the frames of a batch first, in order)."""
         self._batched = 0
-        out = proto.data_to_send()
+        out = self._proto.data_to_send()
         if out:
             self._write(out)
 
@@ -305,6 +352,7 @@ class WebSocketConnection(asyncio.Protocol):
     def _ping_now(self, payload: bytes) -> None:
         if not self._closed:
             self._proto.send_ping(payload)
+            self._batched = 0
             self._write(self._proto.data_to_send() or [b""])
 
     # --- closing -------------------------------------------------------------------
@@ -326,9 +374,7 @@ class WebSocketConnection(asyncio.Protocol):
             proto.send_close(code, description)
         except ValueError:
             proto.send_close(1000, description)
-        out = proto.data_to_send()
-        if out:
-            self._write(out)
+        self._write_out()  # the frames queued before it, then the Close
         if drop or proto.close_expected():
             if proto.close_code is None and proto.local_close_code is None:
                 proto.local_close_code = code
