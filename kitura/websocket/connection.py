@@ -29,7 +29,7 @@ from ..net.loop import drive_coroutine
 from .close_codes import WebSocketCloseReasonCode
 from .events import BinaryMessage, TextMessage
 from .frames import OP_TEXT, encode_frame
-from .protocol import ServerProtocol
+from .protocol import ServerProtocol, State
 
 if TYPE_CHECKING:
     from ..net.request import ServerRequest
@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 __all__ = ["WebSocketConnection"]
 
 _log = logging.getLogger("kitura.websocket")
+
+_CLOSED = State.CLOSED
+# The headers of unmasked final text frames of 0..125 bytes (RFC 6455 5.2).
+_TEXT_HEADS = tuple(bytes((0x80 | OP_TEXT, n)) for n in range(126))
 
 # One-entry cache: a text message sent to many connections (the chat's relay loop)
 # is framed once. Only for connections without compression, on the loop thread.
@@ -121,12 +125,14 @@ class WebSocketConnection(asyncio.Protocol):
         if not self._opened:
             self._open()
         proto = self._proto
-        proto.receive_data(data)
+        # A read that is one whole message comes back as its str/bytes, else the events.
+        got: Any = proto.receive_message(data)
         if self._idle_timer is not None:
             self._last_seen = self._loop.time()
             self._awaiting_pong = False
-        events = proto.events_received()
-        if events:
+        if got is None:
+            got = proto.events_received() or None
+        if got is not None:
             # A delivery batch: sends made by the callbacks below, to this connection or
             # any other of this loop, are queued in their cores and written once each,
             # after the callbacks (see _send_now): one write per connection for a batch,
@@ -136,11 +142,11 @@ class WebSocketConnection(asyncio.Protocol):
             if queued is None:
                 queued = _batches[self._loop_thread] = []
             if queued:  # nested in another connection's batch: that one flushes
-                self._deliver_events(events)
+                self._deliver_input(got)
             else:
                 queued.append(self)  # queued[0]: the connection whose batch it is
                 try:
-                    self._deliver_events(events)
+                    self._deliver_input(got)
                 finally:
                     if len(queued) > 1:
                         _flush(queued)
@@ -148,12 +154,24 @@ class WebSocketConnection(asyncio.Protocol):
         self._batched = 0
         out = proto.data_to_send()
         if out:
-            self._write(out)
-        if proto.close_expected() and not self._closed:
+            if len(out) == 1:
+                self._transport.write(out[0])
+            else:
+                self._transport.writelines(out)
+        if proto.state is _CLOSED and not self._closed:
             self._finish_close()
 
-    def _deliver_events(self, events: list[Any]) -> None:
-        for event in events:
+    def _deliver_input(self, got: Any) -> None:
+        """Deliver a lone message (str or bytes) or the events of one read, in order."""
+        kind = got.__class__
+        if kind is str or kind is bytes:
+            fn = self.service.received_text if kind is str else self.service.received_binary
+            if self._backlog is None:
+                self._call(fn, (got, self))
+            else:
+                self._backlog.append((fn, (got, self)))
+            return
+        for event in got:
             kind = type(event)
             if kind is TextMessage:
                 self._deliver(self.service.received_text, (event.data, self))
@@ -242,7 +260,10 @@ class WebSocketConnection(asyncio.Protocol):
         Safe from any thread. Past ``max_send_buffer`` waiting bytes the connection is
         closed with 1008 (logged); use ``await asend(...)`` to wait instead.
         """
-        opcode, payload = self._encode(message, as_binary, model)
+        if message.__class__ is str and as_binary is None and model is None:
+            opcode, payload = OP_TEXT, message  # what _encode gives, without the call
+        else:
+            opcode, payload = self._encode(message, as_binary, model)
         if get_ident() == self._loop_thread:
             self._send_now(opcode, payload)
         else:
@@ -307,7 +328,11 @@ class WebSocketConnection(asyncio.Protocol):
             if not self._compressed and type(payload) is str:
                 cached, frame = _last_text
                 if cached is not payload:
-                    frame = encode_frame(OP_TEXT, payload.encode("utf-8"))
+                    data = payload.encode("utf-8")
+                    if len(data) < 126:
+                        frame = _TEXT_HEADS[len(data)] + data  # what encode_frame gives, without the call
+                    else:
+                        frame = encode_frame(OP_TEXT, data)
                     _last_text = (payload, frame)
                 proto.send_frame(frame)
                 size = len(frame)

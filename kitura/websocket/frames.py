@@ -27,7 +27,7 @@ unmasked once however the frame is chopped.
 from __future__ import annotations
 
 import struct
-from collections.abc import Container
+from collections.abc import Callable, Container
 from typing import NamedTuple
 
 from .close_codes import is_valid_close_code
@@ -52,6 +52,9 @@ __all__ = [
     "encode_frame",
     "encode_close_payload",
     "parse_close_payload",
+    "parse_message",
+    "py_parse_message",
+    "c_parse_message",
 ]
 
 # RFC 6455 5.2 / 11.8: opcodes.
@@ -344,6 +347,60 @@ def encode_frame(
     else:
         head = _PACK_BBQ(b0, 0xFF, n)
     return head + mask + apply_mask(payload, mask)
+
+
+def py_parse_message(data: bytes, limit: int) -> str | bytes | None:
+    """The fast path for a read that is exactly one whole message, in pure Python.
+
+    When ``data`` (exactly a ``bytes`` object) is one whole masked frame with FIN
+    set, no RSV bits, opcode text or binary, a 7- or 16-bit payload length,
+    nothing after it, and a payload of at most ``limit`` bytes: the unmasked
+    payload, decoded (``str``) for text, ``bytes`` for binary. ``None`` for
+    anything else, invalid UTF-8 included (the caller's general path then
+    parses ``data`` and reports it). ``parse_message`` is the C version from
+    ``_speedups`` when it was built, else this one.
+    """
+    if data.__class__ is not bytes:
+        return None
+    n = len(data)
+    if n < 6:
+        return None
+    b0 = data[0]
+    if b0 != 0x81 and b0 != 0x82:
+        return None
+    b1 = data[1]
+    if b1 < 0xFE:
+        if b1 < 0x80 or n != (b1 & 0x7F) + 6:
+            return None
+        start = 6
+    elif b1 == 0xFE:
+        if n < 8 or n != _UNPACK_H(data, 2)[0] + 8:
+            return None
+        start = 8
+    else:
+        return None
+    if n - start > limit:
+        return None
+    payload = apply_mask(data[start:], data[start - 4 : start])
+    if b0 == 0x82:
+        return payload
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+c_parse_message: Callable[[bytes, int], str | bytes | None] | None
+try:
+    from ._speedups import parse_message as _c_parse_message  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # the optional extension was not built
+    c_parse_message = None
+else:
+    c_parse_message = _c_parse_message
+
+parse_message: Callable[[bytes, int], str | bytes | None] = (
+    c_parse_message if c_parse_message is not None else py_parse_message
+)
 
 
 def encode_close_payload(code: int, reason: str = "") -> bytes:

@@ -12,8 +12,12 @@ Theory of operation:
 - ``receive_data`` is the single error boundary: a ``ProtocolError`` raised
   anywhere below becomes ``fail(error.code, error.reason)``, any other
   exception is logged and becomes ``fail(1011)``. Nothing escapes it.
-- A message that fits in one uncompressed frame takes a fast path in the
-  parse loop (no assembly state touched). Fragmented or compressed messages
+- A read that is exactly one whole uncompressed message in one frame, with
+  nothing buffered or in progress, is parsed by one call
+  (``frames.parse_message``, in C when ``_speedups`` was built);
+  ``receive_message`` hands such a message out without an event object.
+  Otherwise a message that fits in one uncompressed frame takes a fast path
+  in the parse loop (no assembly state touched). Fragmented or compressed messages
   go through ``_on_data``, which keeps the parts in a list and joins them
   once at the end (no quadratic copying). Text is decoded fragment by
   fragment with an incremental UTF-8 decoder, so an invalid byte fails the
@@ -59,6 +63,7 @@ from .frames import (
     encode_close_payload,
     encode_frame,
     parse_close_payload,
+    parse_message,
 )
 from .utf8 import Utf8Decoder
 
@@ -253,6 +258,15 @@ class ServerProtocol:
             return
         reader = self._reader
         events = self._events
+        if not reader._buf and not self._msg_opcode and not self._debug:
+            # Fastest path: ``data`` is exactly one whole uncompressed text or binary
+            # message in one frame, and nothing is buffered or being assembled (an
+            # echo or chat message): what the loop below would do, in one call.
+            # Anything else, invalid UTF-8 included, takes the loop.
+            message = parse_message(data, self._limit)
+            if message is not None:
+                events.append(TextMessage(message) if message.__class__ is str else BinaryMessage(message))
+                return
         try:
             reader.feed(data)
             while True:
@@ -289,6 +303,25 @@ class ServerProtocol:
             # RFC 6455 7.4.1: 1011, an unexpected condition; no details to the peer.
             self._logger.exception("unexpected error while processing WebSocket data")
             self._fail_input(1011, "")
+
+    def receive_message(self, data: bytes) -> str | bytes | None:
+        """Added member: ``receive_data`` that hands out a lone message directly.
+
+        When ``data`` is exactly one whole uncompressed text or binary message
+        in one frame and the protocol has nothing buffered, pending or held
+        (no events waiting for ``events_received``), return it (``str`` for
+        text, ``bytes`` for binary) instead of queuing an event: the caller
+        delivers it as it would the ``TextMessage``/``BinaryMessage``. Otherwise
+        do what ``receive_data`` does and return ``None``; events, if any, are
+        then in ``events_received()``.
+        """
+        if not self._events and not self._halted and not self._msg_opcode and not self._reader._buf \
+                and not self._debug:
+            message = parse_message(data, self._limit)
+            if message is not None:
+                return message
+        self.receive_data(data)
+        return None
 
     def receive_eof(self) -> None:
         """The peer closed the TCP connection (or it was lost).
