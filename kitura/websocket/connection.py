@@ -20,6 +20,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import itertools
 import uuid
 from threading import get_ident
 from collections import deque
@@ -41,6 +42,10 @@ __all__ = ["WebSocketConnection"]
 _log = logging.getLogger("kitura.websocket")
 
 _CLOSED = State.CLOSED
+# Connection ids: UUID-shaped strs, unique in the process: a random prefix drawn once
+# and a counter (uuid4 per connection reads os.urandom each time).
+_ID_PREFIX = str(uuid.uuid4())[:24]
+_ids = itertools.count(1)
 # The headers of unmasked final text frames of 0..125 bytes (RFC 6455 5.2).
 _TEXT_HEADS = tuple(bytes((0x80 | OP_TEXT, n)) for n in range(126))
 
@@ -84,7 +89,7 @@ class WebSocketConnection(asyncio.Protocol):
 
     def __init__(self, entry: "ServiceEntry", handover: "UpgradeHandover", protocol: ServerProtocol,
                  loop: asyncio.AbstractEventLoop, subprotocol: Optional[str] = None) -> None:
-        self.id = str(uuid.uuid4())
+        self.id = f"{_ID_PREFIX}{next(_ids):012x}"
         self.request: "ServerRequest" = handover.request
         self.subprotocol = subprotocol
         self.service = entry.service
@@ -418,9 +423,14 @@ class WebSocketConnection(asyncio.Protocol):
         """RFC 6455 7.1.1: the server closes the TCP connection once the handshake is done."""
         if not self._closed:
             self._closed = True
-            self._transport.close()
+            transport = self._transport
+            pending = transport.get_write_buffer_size()
+            transport.close()
             # A peer that stopped reading cannot keep the connection open past close_timeout.
-            self._close_timer = self._loop.call_later(self._entry.close_timeout, self._transport.abort)
+            # With nothing left to write a TCP transport closes at once (no timer needed);
+            # TLS has its own shutdown exchange, so it always gets one.
+            if pending or transport.get_extra_info("sslcontext") is not None:
+                self._close_timer = self._loop.call_later(self._entry.close_timeout, transport.abort)
 
     def _call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         if get_ident() == self._loop_thread:

@@ -14,9 +14,9 @@ counts as absent, a str value as a one-item list).
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +37,10 @@ __all__ = [
 
 # RFC 6455 section 1.3 (and 4.2.2 step 5.4): the GUID appended to the key.
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+_sha1 = hashlib.sha1
+# What base64.b64decode(..., validate=True) accepts.
+_BASE64 = re.compile(b"[A-Za-z0-9+/]*={0,2}")
 
 # Kitura-WebSocket's texts for the 400 answers.
 _NO_KEY = "Sec-WebSocket-Key header missing in the upgrade request"
@@ -68,7 +72,11 @@ def header_values(headers: Any, name: str) -> list[str]:
     Only for headers whose grammar is a comma-separated list (RFC 7230
     section 7); ``headers`` as described in the module docstring.
     """
-    return [item.strip() for value in _raw_values(headers, name) for item in value.split(",") if item.strip()]
+    values = _raw_values(headers, name)
+    if len(values) == 1 and "," not in values[0]:  # the common case: one plain value
+        value = values[0].strip()
+        return [value] if value else []
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
 
 def _raw_values(headers: Any, name: str) -> list[str]:
@@ -80,13 +88,19 @@ def _raw_values(headers: Any, name: str) -> list[str]:
         return []
     if isinstance(values, str):
         return [values]
+    if values.__class__ is list and len(values) == 1 and values[0].__class__ is str:
+        return values  # what the list below would be (HeadersContainer gives a fresh list)
     return [str(v) for v in values]
 
 
 def accept_key(key: str) -> str:
     """The Sec-WebSocket-Accept value for a Sec-WebSocket-Key (RFC 6455 section 4.2.2, step 5.4)."""
-    digest = hashlib.sha1((key + WEBSOCKET_GUID).encode("ascii")).digest()
-    return base64.b64encode(digest).decode("ascii")
+    return _accept_key_bytes(key).decode("ascii")
+
+
+def _accept_key_bytes(key: str) -> bytes:
+    # base64.b64encode without its wrapper: b2a_base64 is what it calls.
+    return binascii.b2a_base64(_sha1((key + WEBSOCKET_GUID).encode("ascii")).digest(), newline=False)
 
 
 def check_request(headers: Any, method: str | None = None) -> str:
@@ -100,7 +114,7 @@ def check_request(headers: Any, method: str | None = None) -> str:
     ``method`` is given, a method other than GET (section 4.1, item 2).
     """
     # Section 4.1, item 2: "The method of the request MUST be GET".
-    if method is not None and method.upper() != "GET":
+    if method is not None and method != "GET" and method.upper() != "GET":
         raise HandshakeError(405, "The WebSocket upgrade request must use the GET method", [("Allow", "GET")])
     keys = header_values(headers, "Sec-WebSocket-Key")
     if not keys:
@@ -117,8 +131,12 @@ def check_request(headers: Any, method: str | None = None) -> str:
     if versions[0] != "13":
         raise HandshakeError(400, _BAD_VERSION, [("Sec-WebSocket-Version", "13")])
     # Section 4.1, item 7: the key is a base64-encoded 16-byte random value.
+    # base64.b64decode(..., validate=True), with its pattern compiled once.
     try:
-        raw = base64.b64decode(key.encode("ascii"), validate=True)
+        data = key.encode("ascii")
+        if not _BASE64.fullmatch(data):
+            raise binascii.Error("Non-base64 digit found")
+        raw = binascii.a2b_base64(data)
     except (binascii.Error, UnicodeEncodeError):
         raw = b""
     if len(raw) != 16:
@@ -140,14 +158,20 @@ def _check_header_value(name: str, value: str) -> str:
     return value
 
 
+_HEAD_101 = (
+    b"HTTP/1.1 101 Switching Protocols\r\n"
+    b"Upgrade: websocket\r\n"
+    b"Connection: Upgrade\r\n"
+    b"Sec-WebSocket-Accept: "
+)
+
+
 def build_response(key: str, *, extensions: str | None = None, subprotocol: str | None = None) -> bytes:
     """The full 101 response head (RFC 6455 section 4.2.2, step 5), ending with CRLF CRLF."""
-    lines = [
-        "HTTP/1.1 101 Switching Protocols",
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        f"Sec-WebSocket-Accept: {accept_key(key)}",
-    ]
+    head = _HEAD_101 + _accept_key_bytes(key)
+    if not subprotocol and not extensions:
+        return head + b"\r\n\r\n"
+    lines = [head.decode("latin-1")]
     if subprotocol:
         lines.append(f"Sec-WebSocket-Protocol: {_check_header_value('Sec-WebSocket-Protocol', subprotocol)}")
     if extensions:

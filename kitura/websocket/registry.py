@@ -134,7 +134,11 @@ class WebSocketUpgradeFactory:
         path = request.url.decode("latin-1")
         if path.startswith(("http://", "https://")):
             path = request.url_url.path
-        entry = WebSocket._services.get(_normalize(path))
+        services = WebSocket._services
+        # The keys are normalized and _normalize is idempotent: a path equal to a key is its own form.
+        entry = services.get(path)
+        if entry is None:
+            entry = services.get(_normalize(path))
         if entry is None:
             return UpgradeRejection(400, [], no_service_body(_normalize(path)).encode("utf-8"))
         if entry.allowed_origins is not None:
@@ -151,9 +155,9 @@ class WebSocketUpgradeFactory:
             subprotocol = offered[0] if offered else None
         extensions, deflate = None, None
         if entry.compression.enabled:
-            offers = header_values(headers, "Sec-WebSocket-Extensions")
-            if offers:
-                extensions, deflate = negotiate(headers["Sec-WebSocket-Extensions"], entry.compression)
+            offers = headers["Sec-WebSocket-Extensions"]
+            if offers:  # blank values are no offers: negotiate declines them too
+                extensions, deflate = negotiate(offers, entry.compression)
         protocol = ServerProtocol(max_message_size=entry.max_message_size, max_fragments=entry.max_fragments,
                                   deflate=deflate, logger=_log)
         connection = WebSocketConnection(entry, handover, protocol, asyncio.get_running_loop(), subprotocol)

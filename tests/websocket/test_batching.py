@@ -44,6 +44,9 @@ class FakeTransport:
     def abort(self) -> None:
         self.closed = True
 
+    def get_extra_info(self, name, default=None):
+        return default
+
     def pause_reading(self) -> None:
         pass
 

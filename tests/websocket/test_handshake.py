@@ -7,10 +7,13 @@ import os
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kitura.net.headers import HeadersContainer
 from kitura.websocket.errors import WebSocketError
 from kitura.websocket.handshake import (
+    WEBSOCKET_GUID,
     HandshakeError,
     accept_key,
     build_response,
@@ -307,3 +310,73 @@ def test_check_origin(origin: Any, allowed: list[str] | None, expected: bool) ->
 def test_check_origin_accepts_any_iterable() -> None:
     assert check_origin("https://a.example", ("https://b.example", "https://a.example"))
     assert check_origin("https://a.example", {"https://a.example"})
+
+
+# --- the trimmed helpers give what the straightforward versions gave -------------------
+
+def _reference_key_ok(key: str) -> bool:
+    import binascii
+
+    try:
+        return len(base64.b64decode(key.encode("ascii"), validate=True)) == 16
+    except (binascii.Error, UnicodeEncodeError):
+        return False
+
+
+def _reference_header_values(values: list[str]) -> list[str]:
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def _reference_response(key: str, extensions: str | None, subprotocol: str | None) -> bytes:
+    import hashlib
+
+    accept = base64.b64encode(hashlib.sha1((key + WEBSOCKET_GUID).encode()).digest()).decode()
+    lines = ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade",
+             f"Sec-WebSocket-Accept: {accept}"]
+    if subprotocol:
+        lines.append(f"Sec-WebSocket-Protocol: {subprotocol}")
+    if extensions:
+        lines.append(f"Sec-WebSocket-Extensions: {extensions}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+_KEYS = st.one_of(
+    st.binary(min_size=16, max_size=16).map(lambda b: base64.b64encode(b).decode()),
+    st.binary(max_size=20).map(lambda b: base64.b64encode(b).decode()),
+    st.text(alphabet="ABCabc019+/=-_ \t\u00e9", max_size=26),
+    st.binary(min_size=16, max_size=16).map(lambda b: base64.b64encode(b).decode()[:-2] + "=="),
+    st.binary(min_size=16, max_size=16).map(lambda b: base64.b64encode(b).decode().rstrip("=")),
+)
+
+
+@given(key=_KEYS)
+def test_key_check_matches_b64decode_validate(key: str) -> None:
+    headers = {"Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"}
+    try:
+        check_request(headers)
+        ok = True
+    except HandshakeError as err:
+        ok = False
+        if key.strip() and "," not in key:
+            assert err.body == "Sec-WebSocket-Key header must be the base64 encoding of 16 bytes"
+    if key.strip() and "," not in key:
+        assert ok == _reference_key_ok(key.strip())
+
+
+@given(values=st.lists(st.text(alphabet="ab, \t", max_size=8), max_size=3))
+def test_header_values_matches_the_reference(values: list[str]) -> None:
+    assert header_values({"X": values}, "X") == _reference_header_values(values)
+    assert header_values(container(X=values) if values else container(), "x") == _reference_header_values(values)
+    if len(values) == 1:
+        assert header_values({"X": values[0]}, "X") == _reference_header_values(values)
+
+
+@given(
+    key=st.binary(min_size=16, max_size=16).map(lambda b: base64.b64encode(b).decode()),
+    extensions=st.sampled_from([None, "", "permessage-deflate", "permessage-deflate; server_no_context_takeover"]),
+    subprotocol=st.sampled_from([None, "", "chat", "v2.chat"]),
+)
+def test_build_response_matches_the_reference(key: str, extensions: str | None, subprotocol: str | None) -> None:
+    assert build_response(key, extensions=extensions, subprotocol=subprotocol) == \
+        _reference_response(key, extensions, subprotocol)
+    assert accept_key(key) == _reference_response(key, None, None).split(b"Accept: ")[1][:-4].decode()
