@@ -63,17 +63,28 @@ _batches: dict[int, list["WebSocketConnection"]] = {}
 
 
 def _flush(queued: list["WebSocketConnection"]) -> None:
-    for i in range(1, len(queued)):
-        connection = queued[i]
-        if not connection._batched:
-            continue  # written meanwhile (a Close, a ping, past write_limit)
-        if connection._closed:
-            connection._batched = 0
-            continue
-        try:
-            connection._write_out()
-        except Exception:  # noqa: BLE001 - one broken transport must not strand the others
-            _log.exception("Error writing to WebSocket connection %s", connection.id)
+    """Write the connections listed after the delivering one, then empty the list."""
+    i = 1
+    try:
+        while i < len(queued):
+            connection = queued[i]
+            i += 1
+            if not connection._batched:
+                continue  # written meanwhile (a Close, a ping, past write_limit)
+            if connection._closed:
+                connection._batched = 0
+                continue
+            try:
+                connection._write_out()
+            except Exception:  # noqa: BLE001 - one broken transport must not strand the others
+                _log.exception("Error writing to WebSocket connection %s", connection.id)
+    finally:
+        # Whatever happened, the next read starts a new batch. Connections not reached
+        # (a BaseException escaped a write) keep their frames in their cores: they go
+        # out, in order, with the next write to that connection.
+        for j in range(i, len(queued)):
+            queued[j]._batched = 0
+        queued.clear()
 
 
 def _json_default(obj: Any) -> Any:
@@ -155,7 +166,8 @@ class WebSocketConnection(asyncio.Protocol):
                 finally:
                     if len(queued) > 1:
                         _flush(queued)
-                    queued.clear()
+                    else:
+                        queued.clear()
         self._batched = 0
         out = proto.data_to_send()
         if out:

@@ -302,3 +302,27 @@ def test_sends_from_another_thread_are_not_batched(make):
     fn, args = scheduled[0]
     fn(*args)
     assert a._transport.writes == [b"\x81\x02hi"]
+
+
+def test_an_exception_escaping_a_flush_still_ends_the_batch(make):
+    class Escape(BaseException):
+        pass
+
+    entry = ServiceEntry(Chat(), "/chat")
+    sender = make(entry)
+    receivers = [make(entry) for _ in range(2)]
+
+    def escape(data):
+        raise Escape()
+
+    receivers[0]._transport.write = escape
+    receivers[0]._transport.writelines = escape
+    with pytest.raises(Escape):
+        sender.data_received(texts(2))
+    assert not connection_module._batches.get(sender._loop_thread)
+    # the next read is a batch of its own again, and is flushed; what the escape
+    # stranded goes out first, in order
+    del receivers[0]._transport.write, receivers[0]._transport.writelines
+    sender.data_received(texts(1, "x"))
+    assert receivers[1]._transport.frames() == [(1, b"m0"), (1, b"m1"), (1, b"x0")]
+    assert receivers[0]._transport.frames() == [(1, b"x0")]  # its write raised: those were taken
