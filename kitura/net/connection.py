@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from functools import partial
 from typing import TYPE_CHECKING, Any, Optional
 
 import httptools
@@ -30,7 +31,7 @@ import httptools
 from .errors import BadRequest, HeaderFieldsTooLarge, HTTPError, PayloadTooLarge, RequestTimeout, URITooLong
 from .headers import HeadersContainer
 from .http11 import CONTINUE_100, simple_response
-from .loop import start_coroutine, worker_pool
+from .loop import drive_coroutine, start_coroutine, worker_pool
 from .request import ServerRequest
 from .response import ServerResponse
 from .upgrade import ConnectionUpgrader, UpgradeHandover, UpgradeRejection
@@ -309,9 +310,25 @@ class HTTPConnection(asyncio.Protocol):
             response.end()
             return
         if self.server._handler_is_async:
-            start_coroutine(delegate.handle(request, response), lambda exc: self._handler_failed(response, exc))
+            # The handler's first step runs now (no Task unless it suspends); what it
+            # writes without ending is flushed after the step (see ServerResponse.write).
+            coro = delegate.handle(request, response)
+            response._in_step = True
+            try:
+                yielded = coro.send(None)
+            except StopIteration:
+                response._in_step = False
+            except BaseException as exc:  # noqa: BLE001 - answered with 500
+                response._in_step = False
+                self._handler_failed(response, exc)
+                return
+            else:
+                response._in_step = False
+                self.loop.create_task(drive_coroutine(coro, yielded, partial(self._handler_failed, response)))
+            if response._flush_scheduled and not response._ended:
+                self.loop.call_soon(response._deferred_flush)
         else:
-            worker_pool().dispatch(self._run_sync_handler, delegate.handle, request, response)
+            worker_pool().dispatch_soon(self.loop, self._run_sync_handler, delegate.handle, request, response)
 
     def _run_sync_handler(self, handle: Any, request: ServerRequest, response: ServerResponse) -> None:
         """Runs on a worker thread."""

@@ -42,7 +42,7 @@ class ServerResponse:
     """Kitura's ``ServerResponse``: ``status_code``, ``headers``, ``write(from_=)``, ``end()``, ``reset()``."""
 
     __slots__ = ("_conn", "_request", "_status", "headers", "_headers_sent", "_ended", "_chunked",
-                 "_keep_alive", "_no_body", "_lock", "_pending", "_pending_size", "_flush_scheduled",
+                 "_keep_alive", "_no_body", "_lock", "_pending", "_pending_size", "_flush_scheduled", "_in_step",
                  "__weakref__")
 
     def __init__(self, conn: "HTTPConnection | None", request: "ServerRequest") -> None:
@@ -59,6 +59,7 @@ class ServerResponse:
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._flush_scheduled = False
+        self._in_step = False  # the connection runs the handler's first step on the loop
 
     # --- status ------------------------------------------------------------
     @property
@@ -125,7 +126,10 @@ class ServerResponse:
                 conn.loop.call_soon_threadsafe(conn.response_write, self, out)
         elif schedule:
             if get_ident() == conn.loop_thread:
-                conn.loop.call_soon(self._deferred_flush)
+                # Inside the handler's first step the connection flushes after the step,
+                # if the response is still open then: same turn, no callback per request.
+                if not self._in_step:
+                    conn.loop.call_soon(self._deferred_flush)
             else:
                 conn.loop.call_soon_threadsafe(self._deferred_flush)
 

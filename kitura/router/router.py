@@ -17,7 +17,7 @@ from .element import HandlerEntry, RouterElement, RouterMethod
 from .request import RouterRequest
 from .response import RouterResponse
 from .templating import TemplateEngine, TemplatingError
-from .walker import WalkDriver, record_error, submit_to_worker, walk, walk_gen
+from .walker import WalkDriver, record_error, submit_to_worker_soon, walk, walk_gen
 
 try:  # a Router is a kitura.net ServerDelegate
     from kitura.net import ServerDelegate as _DelegateBase
@@ -349,10 +349,11 @@ class Router(_DelegateBase):
         if not self._runs_on_loop():
             # A plain def somewhere: walk the whole chain on one worker thread (one hop);
             # the response is ended from there.
-            driver = WalkDriver(walk_gen(self, req, res), asyncio.get_running_loop(), res,
+            loop = asyncio.get_running_loop()
+            driver = WalkDriver(walk_gen(self, req, res), loop, res,
                                 lambda fell_through: self._complete(req, res, fell_through),
                                 lambda exc: self._failed(req, res, exc))
-            submit_to_worker(driver.run)
+            submit_to_worker_soon(loop, driver.run)
             return
         try:
             fell_through = await walk(self, req, res)

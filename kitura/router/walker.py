@@ -51,13 +51,14 @@ if TYPE_CHECKING:
     from .response import RouterResponse
     from .router import Router
 
-__all__ = ["walk", "walk_gen", "WalkDriver", "run_sync", "submit_to_worker", "NextCallable", "record_error"]
+__all__ = ["walk", "walk_gen", "WalkDriver", "run_sync", "submit_to_worker", "submit_to_worker_soon", "NextCallable", "record_error"]
 
 logger = logging.getLogger("kitura.router")
 
 _ERROR = RouterMethod.ERROR
 _run_in_worker: Callable[..., Any] | None = None
 _submit: Callable[..., Any] | None = None
+_submit_soon: Callable[..., Any] | None = None
 
 # What walk_gen yields to the driver.
 _AWAIT = 0      # an awaitable to run on the event loop
@@ -92,8 +93,18 @@ def submit_to_worker(fn: Callable[..., Any], *args: Any) -> None:
     submit = _submit
     if submit is None:
         from kitura.net.loop import worker_pool
-        submit = _submit = worker_pool().submit
+        submit = _submit = worker_pool().dispatch
     submit(fn, *args)
+
+
+def submit_to_worker_soon(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> None:
+    """``submit_to_worker`` from the event loop thread: the jobs of one loop turn wake one worker."""
+    global _submit_soon
+    submit = _submit_soon
+    if submit is None:
+        from kitura.net.loop import worker_pool
+        submit = _submit_soon = worker_pool().dispatch_soon
+    submit(loop, fn, *args)
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:

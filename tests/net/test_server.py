@@ -56,6 +56,23 @@ def test_sync_delegate_reads_whole_body_and_write_then_end_is_one_response(serve
     assert resp.body == b"got:" + body
 
 
+def test_async_write_then_end_in_one_step_is_one_response_with_content_length(serve):
+    class AsyncParts(ServerDelegate):
+        async def handle(self, request, response):
+            response.write(from_="a")
+            response.write(from_=b"b")
+            response.end("c")
+
+    server = serve(AsyncParts())
+    with connect(server) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n")
+        reader = ResponseReader(sock)
+        answers = [reader.read_one(), reader.read_one()]
+    for resp in answers:
+        assert resp.body == b"abc"
+        assert resp.header("Content-Length") == "3" and resp.header("Transfer-Encoding") is None
+
+
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_a_body_still_open_is_streamed_chunked(serve, mode):
     gate = threading.Event()

@@ -72,3 +72,76 @@ def test_a_failing_job_does_not_kill_its_thread(caplog):
     pool.dispatch(done.set)
     assert done.wait(5)
     pool.shutdown()
+
+
+def _on_loop(fn):
+    """Run fn(loop) on a fresh event loop thread, one turn, and return."""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(_call(fn, loop))
+    finally:
+        loop.close()
+
+
+async def _call(fn, loop):
+    fn(loop)
+
+
+def test_dispatch_soon_wakes_one_worker_a_loop_turn_for_all_its_jobs():
+    pool = WorkerPool(max_workers=4, spawn_delay=10.0)
+    seen, done = [], threading.Event()
+
+    def queue_all(loop):
+        for i in range(50):
+            pool.dispatch_soon(loop, seen.append, (i, threading.get_ident()))
+        pool.dispatch_soon(loop, done.set)
+        assert seen == []  # nothing runs before the loop's next turn
+
+    _on_loop(queue_all)
+    assert done.wait(5)
+    assert [i for i, _ in seen] == list(range(50))
+    assert len({t for _, t in seen}) == 1  # one thread ran the turn's jobs, in order
+    assert pool._threads == 1
+    pool.shutdown()
+
+
+def test_dispatch_soon_with_a_blocking_job_wakes_an_idle_worker_for_the_rest():
+    pool = WorkerPool(max_workers=4, spawn_delay=0.01)
+    # Two idle workers first.
+    release, both = threading.Event(), threading.Barrier(2, timeout=5)
+    pool.dispatch(both.wait)
+    pool.dispatch(both.wait)
+    deadline = time.monotonic() + 5
+    while len(pool._idle) < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert len(pool._idle) == 2
+    second = threading.Event()
+
+    def queue(loop):
+        pool.dispatch_soon(loop, release.wait, 10)
+        pool.dispatch_soon(loop, second.set)
+
+    start = time.monotonic()
+    _on_loop(queue)
+    assert second.wait(5)  # the monitor handed it to the other idle worker
+    assert time.monotonic() - start < 2
+    assert pool._threads == 2  # no new thread: an idle one was used
+    release.set()
+    pool.shutdown()
+
+
+def test_dispatch_soon_after_shutdown_raises():
+    pool = WorkerPool(max_workers=1)
+    pool.shutdown()
+    errors = []
+
+    def queue(loop):
+        try:
+            pool.dispatch_soon(loop, print)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    _on_loop(queue)
+    assert errors and "shut down" in str(errors[0])
