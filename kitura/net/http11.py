@@ -14,10 +14,10 @@ from .status import STATUS_PHRASES
 
 __all__ = [
     "status_line", "build_head", "encode_chunk", "LAST_CHUNK", "http_date", "simple_response",
-    "CONTINUE_100", "NO_BODY_STATUSES",
+    "CONTINUE_100", "NO_BODY_STATUSES", "date_line", "header_lines", "STATUS_LINES",
 ]
 
-_STATUS_LINES: dict[int, bytes] = {
+STATUS_LINES: dict[int, bytes] = {
     code: b"HTTP/1.1 %d %s\r\n" % (code, phrase.encode("ascii")) for code, phrase in STATUS_PHRASES.items()
 }
 
@@ -29,7 +29,7 @@ LAST_CHUNK = b"0\r\n\r\n"
 
 
 def status_line(code: int) -> bytes:
-    line = _STATUS_LINES.get(code)
+    line = STATUS_LINES.get(code)
     if line is None:
         if not 100 <= code <= 999:
             raise ValueError(f"HTTP status code must be in 100..999, got {code}")
@@ -39,16 +39,34 @@ def status_line(code: int) -> bytes:
 
 _date_second = 0
 _date_value = b""
+_date_line = b""
 
 
 def http_date() -> bytes:
     """The current ``Date`` header value (RFC 9110 5.6.7), cached for the second."""
-    global _date_second, _date_value
+    global _date_second, _date_value, _date_line
     now = int(time.time())
     if now != _date_second:
         _date_value = formatdate(now, usegmt=True).encode("ascii")
+        _date_line = b"Date: " + _date_value + b"\r\n"
         _date_second = now
     return _date_value
+
+
+def date_line() -> bytes:
+    """``Date: <now>\\r\\n``, cached for the second."""
+    if int(time.time()) != _date_second:
+        http_date()
+    return _date_line
+
+
+def header_lines(entries: Iterable[tuple[str, list[str]]] | Iterable[list]) -> bytes:
+    """A ``name: value`` line per value (latin-1; UTF-8 if a value needs it)."""
+    text = "".join([f"{name}: {value}\r\n" for name, values in entries for value in values])
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
 
 
 def _encode_text(text: str) -> bytes:

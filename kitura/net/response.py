@@ -15,7 +15,7 @@ from threading import Lock, get_ident
 from typing import TYPE_CHECKING, Union
 
 from .headers import HeadersContainer
-from .http11 import LAST_CHUNK, NO_BODY_STATUSES, build_head, encode_chunk, http_date
+from .http11 import LAST_CHUNK, NO_BODY_STATUSES, STATUS_LINES, date_line, encode_chunk, header_lines, status_line
 from .status import HTTPStatusCode
 
 if TYPE_CHECKING:
@@ -197,36 +197,39 @@ class ServerResponse:
     # --- the head ----------------------------------------------------------
     def _head(self, content_length: int | None) -> bytes:
         """Encode the head; ``content_length`` None means the body is streamed."""
-        headers = self.headers
-        entries = headers._materialize()
+        entries = self.headers._materialize()
         status = self._status
-        request = self._request
-        extra = []
-        if "date" not in entries:
-            extra.append(b"Date: " + http_date() + b"\r\n")
+        head = [STATUS_LINES.get(status) or status_line(status)]
+        if entries:
+            head.append(header_lines(entries.values()))
+            if "date" not in entries:
+                head.append(date_line())
+        else:
+            head.append(date_line())
         if status in NO_BODY_STATUSES or 100 <= status < 200:
             self._no_body = True
         elif content_length is not None:
             if "content-length" not in entries:
-                extra.append(b"Content-Length: %d\r\n" % content_length)
+                head.append(b"Content-Length: %d\r\n" % content_length)
         elif "content-length" not in entries:
+            request = self._request
             if request.http_version_minor >= 1 and request.http_version_major == 1:
                 self._chunked = True
                 if not self._no_body:
-                    extra.append(b"Transfer-Encoding: chunked\r\n")
+                    head.append(b"Transfer-Encoding: chunked\r\n")
             else:
                 self._keep_alive = False  # HTTP/1.0: the body ends when the connection closes
         connection_entry = entries.get("connection")
-        connection = None if connection_entry is None else connection_entry[1][0]
-        if connection is not None and "close" in connection.lower():
-            self._keep_alive = False
-        elif connection is None:
+        if connection_entry is None:
             if not self._keep_alive:
-                extra.append(b"Connection: close\r\n")
-            elif request.http_version_minor == 0:
-                extra.append(b"Connection: keep-alive\r\n")
+                head.append(b"Connection: close\r\n")
+            elif self._request.http_version_minor == 0:
+                head.append(b"Connection: keep-alive\r\n")
+        elif "close" in connection_entry[1][0].lower():
+            self._keep_alive = False
+        head.append(b"\r\n")
         self._headers_sent = True
-        return build_head(status, entries.values(), b"".join(extra))
+        return b"".join(head)
 
     def __repr__(self) -> str:
         return f"<ServerResponse {self._status} for {self._request!r}>"
