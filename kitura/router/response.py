@@ -30,6 +30,8 @@ logger = logging.getLogger("kitura.router")
 _MISSING: Any = object()
 _UNKNOWN = -1
 _NO_BODY_STATUSES = frozenset((204, 304))
+_HTML_UTF8 = "text/html; charset=utf-8"
+_TEXT_UTF8 = "text/plain; charset=utf-8"
 _JS_IDENT_SANITIZER = re.compile(r"[^\[\]\w$.]")
 
 
@@ -276,15 +278,18 @@ class RouterResponse:
         if self.invoked_end:
             logger.warning("RouterResponse end() invoked more than once for %s", self.request.url)
             return
-        on_end, self._on_end = self._on_end, None
+        on_end = self._on_end
         if on_end is not None:
+            self._on_end = None
             on_end()
         if self._status == _UNKNOWN:
             self._status = 200
-        content = bytes(self._buffer)
-        self._buffer = bytearray()
-        data_filter, self._data_filter = self._data_filter, None
+        buffer = self._buffer
+        content = bytes(buffer)
+        buffer.clear()
+        data_filter = self._data_filter
         if data_filter is not None:
+            self._data_filter = None
             content = data_filter(content)
         status = self._status
         sr = self.server_response
@@ -299,8 +304,8 @@ class RouterResponse:
         else:
             if content and self._text_only and "Content-Type" not in container:
                 head = content[:64].lstrip().lower()
-                container["Content-Type"] = ("text/html; charset=utf-8" if head.startswith((b"<!doctype", b"<html"))
-                                             else "text/plain; charset=utf-8")
+                container["Content-Type"] = (_HTML_UTF8 if head.startswith((b"<!doctype", b"<html"))
+                                             else _TEXT_UTF8)
             if is_head and "Content-Length" not in container:
                 # kitura.net counts the body it is given; HEAD gives none, so say what GET would send.
                 container["Content-Length"] = str(len(content))

@@ -11,6 +11,7 @@ import asyncio
 import inspect
 import logging
 import os
+from functools import partial
 from typing import Any, Callable, Generator, Iterable, Sequence
 
 from .element import HandlerEntry, RouterElement, RouterMethod
@@ -351,8 +352,7 @@ class Router(_DelegateBase):
             # the response is ended from there.
             loop = asyncio.get_running_loop()
             driver = WalkDriver(walk_gen(self, req, res), loop, res,
-                                lambda fell_through: self._complete(req, res, fell_through),
-                                lambda exc: self._failed(req, res, exc))
+                                partial(self._complete, req, res), partial(self._failed, req, res))
             submit_to_worker_soon(loop, driver.run)
             return
         try:
