@@ -145,6 +145,8 @@ class ServerResponse:
 
     def _deferred_flush(self) -> None:
         """On the loop: send what ``write`` buffered, unless ``end`` already did."""
+        if self._ended:  # the common case (write then end from a worker): nothing to do
+            return
         with self._lock:
             self._flush_scheduled = False
             if self._ended or self._headers_sent or not self._pending:
