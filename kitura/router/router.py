@@ -18,7 +18,7 @@ from .element import HandlerEntry, RouterElement, RouterMethod
 from .request import RouterRequest
 from .response import RouterResponse
 from .templating import TemplateEngine, TemplatingError
-from .walker import WalkDriver, record_error, submit_to_worker_soon, walk, walk_gen
+from .walker import WalkDriver, drive_on_loop, record_error, submit_to_worker_soon, walk, walk_gen
 
 try:  # a Router is a kitura.net ServerDelegate
     from kitura.net import ServerDelegate as _DelegateBase
@@ -390,27 +390,17 @@ class Router(_DelegateBase):
 
     async def _handle_as_middleware(self, request: RouterRequest, response: RouterResponse,
                                     next: Callable[[], None]) -> None:
-        url_path = self._enter(request, next)
-        if url_path is None:
-            return
-        response._router_stack.append(self)
-        try:
-            fell_through = await walk(self, request, response)
-        finally:
-            request._path = url_path
-            response._router_stack.pop()
-        if fell_through:
-            next()
+        await drive_on_loop(self._middleware_gen(request, response, next, True), response)
 
     def _middleware_gen(self, request: RouterRequest, response: RouterResponse,
-                        next: Callable[[], None]) -> Generator[Any, Any, None]:
-        """``_handle_as_middleware`` for the worker-thread walk."""
+                        next: Callable[[], None], on_loop: bool = False) -> Generator[Any, Any, None]:
+        """This router as middleware of another: walk its chain on the mount's sub-path."""
         url_path = self._enter(request, next)
         if url_path is None:
             return
         response._router_stack.append(self)
         try:
-            fell_through = yield from walk_gen(self, request, response)
+            fell_through = yield from walk_gen(self, request, response, on_loop)
         finally:
             request._path = url_path
             response._router_stack.pop()

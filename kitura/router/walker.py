@@ -20,20 +20,23 @@ An ``async def`` handler defers simply by awaiting before it returns.
 A handler that raises sets ``response.error``; from then on only ``router.error``
 handlers run; the Router answers 500 if none of them sends anything.
 
-Two walks, one algorithm
-------------------------
-The same walk exists twice, and the two must be kept in step:
+One algorithm, two drivers
+--------------------------
+The walk is written once, as generators (``walk_gen`` and its helpers) that
+yield only when they must wait: for an awaitable, a ``concurrent.futures.Future``,
+a deferral, or (on the loop) a plain ``def`` handler to run on a worker. Two
+drivers run them:
 
-- ``walk`` is a coroutine on the event loop. The Router uses it when every
-  handler is ``async def`` (or a built-in that runs anywhere): such a request
-  never touches a thread. A plain ``def`` met on the way runs on the worker pool.
-- ``walk_gen`` is a generator, driven by ``WalkDriver`` on a worker thread. The
-  Router uses it as soon as one handler is a plain ``def`` (the usual Kitura
-  port): the whole chain then runs on one worker thread, in one hop, and the
-  response is ended from there. The generator yields only to wait: for an
-  ``async def`` handler (run on the loop), a returned future, or a deferral;
-  the driver resumes it on a worker thread when that is done, so a deferred
-  request holds no thread either.
+- ``walk`` drives it on the event loop, as a coroutine. The Router uses it when
+  every handler is ``async def`` (or a built-in that runs anywhere): such a
+  request never touches a thread. A plain ``def`` met on the way runs on the
+  worker pool (the generator yields it to the driver).
+- ``WalkDriver`` drives it on a worker thread. The Router uses it as soon as one
+  handler is a plain ``def`` (the usual Kitura port): the whole chain then runs on
+  one worker thread, in one hop, plain ``def`` handlers inline, and the response
+  is ended from there. An ``async def`` handler runs on the loop; the driver
+  resumes the walk on a worker thread when what it waits for is done, so a
+  deferred request holds no thread either.
 """
 from __future__ import annotations
 
@@ -51,7 +54,7 @@ if TYPE_CHECKING:
     from .response import RouterResponse
     from .router import Router
 
-__all__ = ["walk", "walk_gen", "WalkDriver", "run_sync", "submit_to_worker", "submit_to_worker_soon", "NextCallable", "record_error"]
+__all__ = ["walk", "walk_gen", "drive_on_loop", "WalkDriver", "run_sync", "submit_to_worker", "submit_to_worker_soon", "NextCallable", "record_error"]
 
 logger = logging.getLogger("kitura.router")
 
@@ -64,6 +67,7 @@ _submit_soon: Callable[..., Any] | None = None
 _AWAIT = 0      # an awaitable to run on the event loop
 _FUTURE = 1     # a concurrent.futures.Future to wait for
 _DEFER = 2      # wait until next() or end() is called
+_SYNC = 3       # (fn, args): a plain def to run on the worker pool (only when driven on the loop)
 
 Token = tuple[int, Any]
 Gen = Generator[Token, Any, bool]
@@ -153,103 +157,51 @@ def _end_unfinished(response: "RouterResponse") -> None:
     response.end()
 
 
-# -- the coroutine walk (event loop) -------------------------------------------
-async def _await_result(result: Any) -> None:
-    """A handler returned a Future or an awaitable: the chain waits for it."""
-    if isinstance(result, concurrent.futures.Future):
-        await asyncio.wrap_future(result)
-    elif inspect.isawaitable(result):
-        await result
-
-
-async def _invoke(entry: HandlerEntry, args: tuple[Any, ...]) -> None:
-    if entry.is_async:
-        result = entry.fn(*args)
-        if inspect.isawaitable(result):
-            result = await result
-    else:
-        result = await run_sync(entry.fn, *args)
-    if result is not None:
-        await _await_result(result)
-
-
-async def _after_handler(nxt: NextCallable, response: "RouterResponse") -> bool:
-    """What the handler left us: True to go on with the chain, False to stop."""
-    if nxt.called:
-        response._deferred = False
-        return True
-    if response.invoked_end:
-        return False
-    if response._deferred:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[None] = loop.create_future()
-
-        def wake() -> None:
-            loop.call_soon_threadsafe(_resolve, fut)
-        nxt.waiter = wake
-        response._waiter = wake
+# -- the event-loop driver -------------------------------------------------------
+async def drive_on_loop(gen: Gen, response: "RouterResponse") -> bool:
+    """Run a walk generator on the event loop (see the module docstring); its result."""
+    value: Any = None
+    exc: BaseException | None = None
+    while True:
         try:
-            if not (nxt.called or response.invoked_end):
-                await fut
-        finally:
-            nxt.waiter = None
-            response._waiter = None
-            response._deferred = False
-        return nxt.called
-    _end_unfinished(response)
-    return False
-
-
-async def _run_handlers(element: RouterElement, request: "RouterRequest", response: "RouterResponse") -> bool:
-    parameters = request.parameters
-    is_error = element.method is _ERROR
-    for entry in element.handlers:
-        if response.error is not None and not is_error:
-            return True
-        request.parameters = parameters
-        nxt = NextCallable()
+            token = gen.send(value) if exc is None else gen.throw(exc)
+        except StopIteration as stop:
+            return bool(stop.value)
+        value = exc = None
+        kind, arg = token
         try:
-            if entry.is_async:
-                # Inlined _invoke for the common case: an async def that returns None.
-                result = entry.fn(request, response, nxt)
-                if result is not None:
-                    result = await result if inspect.isawaitable(result) else None
-                    if result is not None:
-                        await _await_result(result)
+            if kind == _AWAIT:
+                value = await arg
+            elif kind == _SYNC:
+                value = await run_sync(arg[0], *arg[1])
+            elif kind == _FUTURE:
+                value = await asyncio.wrap_future(arg)
             else:
-                await _invoke(entry, (request, response, nxt))
-        except Exception as exc:  # noqa: BLE001 - user code: logged, answered 500
-            record_error(response, exc, entry.name)
-            continue
-        if nxt.called:
-            if response._deferred:
-                response._deferred = False
-            continue
-        if not await _after_handler(nxt, response):
-            return False
-    return True
+                await _wait_for_next(arg, response)
+        except Exception as error:  # noqa: BLE001 - thrown into the walk, where the handler's errors go
+            exc = error
 
 
-async def _run_parameter_handlers(handlers: dict[str, list[Any]], request: "RouterRequest",
-                                  response: "RouterResponse") -> bool:
-    for key, value in list(request.parameters.items()):
-        if key in request.handled_named_parameters:
-            continue
-        pending = handlers.get(key)
-        while pending:
-            entry: HandlerEntry = pending.pop(0)
-            nxt = NextCallable()
-            try:
-                await _invoke(entry, (request, response, value, nxt))
-            except Exception as exc:  # noqa: BLE001
-                record_error(response, exc, entry.name)
-                continue
-            if not await _after_handler(nxt, response):
-                return False
-        if key in handlers:
-            request.handled_named_parameters.add(key)
-            handlers.pop(key, None)
-    return True
+async def _wait_for_next(nxt: NextCallable, response: "RouterResponse") -> None:
+    """A deferral on the loop: wait until ``next()`` or ``end()`` is called, from any thread."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        loop.call_soon_threadsafe(_resolve, fut)
+    nxt.waiter = wake
+    response._waiter = wake
+    try:
+        if not (nxt.called or response.invoked_end):
+            await fut
+    finally:
+        nxt.waiter = None
+        response._waiter = None
+
+
+async def walk(router: "Router", request: "RouterRequest", response: "RouterResponse") -> bool:
+    """Run the router's matching elements in order, on the loop; True when the chain ran off its end."""
+    return await drive_on_loop(walk_gen(router, request, response, True), response)
 
 
 def _enter_element(element: RouterElement, found: tuple[str, dict[str, str]], request: "RouterRequest",
@@ -266,39 +218,23 @@ def _enter_element(element: RouterElement, found: tuple[str, dict[str, str]], re
     return parameters
 
 
-async def walk(router: "Router", request: "RouterRequest", response: "RouterResponse") -> bool:
-    """Run the router's matching elements in order, on the loop; True when the chain ran off its end."""
-    path = request._path or "/"
-    base_parameters = request.parameters
-    parameter_handlers: dict[str, list[Any]] | None = None
-    for element in router._candidates(request.method, path):
-        if (response.error is not None) is not (element.method is _ERROR):
-            continue
-        found = element.match(path)
-        if found is None:
-            continue
-        parameters = _enter_element(element, found, request, base_parameters)
-        if parameters and router._parameter_handlers and element.compiled.regex is not None:
-            if parameter_handlers is None:
-                parameter_handlers = {k: list(v) for k, v in router._parameter_handlers.items()}
-            if not await _run_parameter_handlers(parameter_handlers, request, response):
-                return False
-            request.parameters = parameters
-        if not await _run_handlers(element, request, response):
-            return False
-        request.parameters = base_parameters
-    return True
-
-
-# -- the generator walk (worker thread) --------------------------------------------
-def _invoke_gen(entry: HandlerEntry, args: tuple[Any, ...]) -> Generator[Token, Any, None]:
-    if entry.router is not None:
+# -- the walk, as generators ---------------------------------------------------------
+def _invoke_gen(entry: HandlerEntry, args: tuple[Any, ...], on_loop: bool) -> Generator[Token, Any, None]:
+    if on_loop:
+        # On the loop an entry runs as registered: ``fn``, on a worker if it is a plain def.
+        if entry.is_async:
+            result = entry.fn(*args)
+            if inspect.isawaitable(result):
+                result = yield (_AWAIT, result)
+        else:
+            result = yield (_SYNC, (entry.fn, args))
+    elif entry.router is not None:
         yield from entry.router._middleware_gen(*args)
         return
-    if entry.gen_fn is not None:
+    elif entry.gen_fn is not None:
         yield from entry.gen_fn(*args)
         return
-    if entry.sync_fn is not None:
+    elif entry.sync_fn is not None:
         result = entry.sync_fn(*args)
     elif entry.is_async:
         result = entry.fn(*args)
@@ -327,7 +263,8 @@ def _after_handler_gen(nxt: NextCallable, response: "RouterResponse") -> Gen:
     return False
 
 
-def _run_handlers_gen(element: RouterElement, request: "RouterRequest", response: "RouterResponse") -> Gen:
+def _run_handlers_gen(element: RouterElement, request: "RouterRequest", response: "RouterResponse",
+                      on_loop: bool) -> Gen:
     parameters = request.parameters
     is_error = element.method is _ERROR
     for entry in element.handlers:
@@ -336,7 +273,17 @@ def _run_handlers_gen(element: RouterElement, request: "RouterRequest", response
         request.parameters = parameters
         nxt = NextCallable()
         try:
-            if entry.kind == "sync" and entry.router is None and entry.gen_fn is None:
+            if on_loop and entry.is_async:
+                # The common case on the loop, inlined: an async def that returns None.
+                result = entry.fn(request, response, nxt)
+                if result is not None:
+                    result = (yield (_AWAIT, result)) if inspect.isawaitable(result) else None
+                    if result is not None:
+                        if isinstance(result, concurrent.futures.Future):
+                            yield (_FUTURE, result)
+                        elif inspect.isawaitable(result):
+                            yield (_AWAIT, result)
+            elif not on_loop and entry.kind == "sync" and entry.router is None and entry.gen_fn is None:
                 # The common case, inlined: a plain def that returns None.
                 result = entry.fn(request, response, nxt)
                 if result is not None:
@@ -345,7 +292,7 @@ def _run_handlers_gen(element: RouterElement, request: "RouterRequest", response
                     elif inspect.isawaitable(result):
                         yield (_AWAIT, result)
             else:
-                yield from _invoke_gen(entry, (request, response, nxt))
+                yield from _invoke_gen(entry, (request, response, nxt), on_loop)
         except Exception as exc:  # noqa: BLE001 - user code: logged, answered 500
             record_error(response, exc, entry.name)
             continue
@@ -359,7 +306,7 @@ def _run_handlers_gen(element: RouterElement, request: "RouterRequest", response
 
 
 def _run_parameter_handlers_gen(handlers: dict[str, list[Any]], request: "RouterRequest",
-                                response: "RouterResponse") -> Gen:
+                                response: "RouterResponse", on_loop: bool) -> Gen:
     for key, value in list(request.parameters.items()):
         if key in request.handled_named_parameters:
             continue
@@ -368,7 +315,7 @@ def _run_parameter_handlers_gen(handlers: dict[str, list[Any]], request: "Router
             entry: HandlerEntry = pending.pop(0)
             nxt = NextCallable()
             try:
-                yield from _invoke_gen(entry, (request, response, value, nxt))
+                yield from _invoke_gen(entry, (request, response, value, nxt), on_loop)
             except Exception as exc:  # noqa: BLE001
                 record_error(response, exc, entry.name)
                 continue
@@ -380,8 +327,11 @@ def _run_parameter_handlers_gen(handlers: dict[str, list[Any]], request: "Router
     return True
 
 
-def walk_gen(router: "Router", request: "RouterRequest", response: "RouterResponse") -> Gen:
-    """``walk`` as a generator for ``WalkDriver``; returns True when the chain ran off its end."""
+def walk_gen(router: "Router", request: "RouterRequest", response: "RouterResponse",
+             on_loop: bool = False) -> Gen:
+    """The walk (see the module docstring); returns True when the chain ran off its end.
+    ``on_loop``: driven by ``drive_on_loop`` (plain ``def`` handlers are yielded to run
+    on a worker), else by ``WalkDriver`` on a worker thread (they run inline)."""
     path = request._path or "/"
     base_parameters = request.parameters
     parameter_handlers: dict[str, list[Any]] | None = None
@@ -395,10 +345,10 @@ def walk_gen(router: "Router", request: "RouterRequest", response: "RouterRespon
         if parameters and router._parameter_handlers and element.compiled.regex is not None:
             if parameter_handlers is None:
                 parameter_handlers = {k: list(v) for k, v in router._parameter_handlers.items()}
-            if not (yield from _run_parameter_handlers_gen(parameter_handlers, request, response)):
+            if not (yield from _run_parameter_handlers_gen(parameter_handlers, request, response, on_loop)):
                 return False
             request.parameters = parameters
-        if not (yield from _run_handlers_gen(element, request, response)):
+        if not (yield from _run_handlers_gen(element, request, response, on_loop)):
             return False
         request.parameters = base_parameters
     return True
