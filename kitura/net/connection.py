@@ -309,7 +309,19 @@ class HTTPConnection(asyncio.Protocol):
             response.status_code = 404
             response.end()
             return
-        if self.server._handler_is_async:
+        entry = self.server._loop_entry
+        if entry is not None:
+            response._in_step = True
+            try:
+                entry(request, response, self.loop)
+            except BaseException as exc:  # noqa: BLE001 - answered with 500
+                response._in_step = False
+                self._handler_failed(response, exc)
+                return
+            response._in_step = False
+            if response._flush_scheduled and not response._ended:
+                self.loop.call_soon(response._deferred_flush)
+        elif self.server._handler_is_async:
             # The handler's first step runs now (no Task unless it suspends); what it
             # writes without ending is flushed after the step (see ServerResponse.write).
             coro = delegate.handle(request, response)

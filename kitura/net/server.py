@@ -42,6 +42,7 @@ class HTTPServer:
 
     def __init__(self) -> None:
         self._delegate: Optional[ServerDelegate] = None
+        self._loop_entry: Any = None
         self._handler_is_async = False
         self.options = ServerOptions()
         self.keep_alive_state = KeepAliveState.UNLIMITED
@@ -74,6 +75,10 @@ class HTTPServer:
         self._delegate = delegate
         handle = getattr(delegate, "handle", None)
         self._handler_is_async = inspect.iscoroutinefunction(handle)
+        # A delegate may offer a plain function the connection calls on the loop thread
+        # instead of starting handle() as a coroutine (the Router does: see architecture.md).
+        entry = getattr(delegate, "_loop_entry", None)
+        self._loop_entry = entry() if callable(entry) else None
 
     @property
     def connection_count(self) -> int:

@@ -58,6 +58,7 @@ class WorkerPool(concurrent.futures.Executor):
         self._monitor: threading.Thread | None = None
         self._shutdown = False
         self._kick_scheduled = False
+        self._monitor_idle = False  # the monitor waits for a backlog without a timeout
 
     def dispatch(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on a worker thread; exceptions are logged, not returned."""
@@ -123,7 +124,8 @@ class WorkerPool(concurrent.futures.Executor):
         if self._monitor is None:
             self._monitor = threading.Thread(target=self._watch, name=f"{self._name}-monitor", daemon=True)
             self._monitor.start()
-        else:
+        elif self._monitor_idle:  # a monitor already timing a backlog needs no wake-up
+            self._monitor_idle = False
             self._jobs_waiting.notify()
 
     def _start(self, worker: _Worker) -> None:
@@ -135,7 +137,9 @@ class WorkerPool(concurrent.futures.Executor):
         with self._lock:
             while not self._shutdown:
                 if not self._backlog:
+                    self._monitor_idle = True
                     self._jobs_waiting.wait()
+                    self._monitor_idle = False
                     continue
                 waited = time.monotonic() - self._backlog_since
                 if waited < self.spawn_delay or (self._threads >= self.max_workers and not self._idle):

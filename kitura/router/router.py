@@ -22,6 +22,7 @@ from .walker import WalkDriver, drive_on_loop, record_error, submit_to_worker_so
 
 try:  # a Router is a kitura.net ServerDelegate
     from kitura.net import ServerDelegate as _DelegateBase
+    from kitura.net.loop import drive_coroutine
 except ImportError:  # pragma: no cover - kitura.net not importable
     _DelegateBase = object  # type: ignore[assignment,misc]
 
@@ -348,13 +349,37 @@ class Router(_DelegateBase):
         req = RouterRequest(request)
         res = RouterResponse(response, req, [self])
         if not self._runs_on_loop():
-            # A plain def somewhere: walk the whole chain on one worker thread (one hop);
-            # the response is ended from there.
-            loop = asyncio.get_running_loop()
-            driver = WalkDriver(walk_gen(self, req, res), loop, res,
-                                partial(self._complete, req, res), partial(self._failed, req, res))
-            submit_to_worker_soon(loop, driver.run)
+            self._walk_on_worker(req, res, asyncio.get_running_loop())
             return
+        await self._walk_on_loop(req, res)
+
+    def _loop_entry(self) -> Callable[[Any, Any, asyncio.AbstractEventLoop], None] | None:
+        """For kitura.net: a plain function to call on the loop thread instead of starting
+        ``handle`` as a coroutine (saves the coroutine per request). None when a subclass
+        overrides ``handle``, which must then be called."""
+        return self._serve if type(self).handle is Router.handle else None
+
+    def _serve(self, request: Any, response: Any, loop: asyncio.AbstractEventLoop) -> None:
+        req = RouterRequest(request)
+        res = RouterResponse(response, req, [self])
+        if not self._runs_on_loop():
+            self._walk_on_worker(req, res, loop)
+            return
+        coro = self._walk_on_loop(req, res)
+        try:
+            yielded = coro.send(None)   # eagerly: no Task unless a handler suspends
+        except StopIteration:
+            return
+        loop.create_task(drive_coroutine(coro, yielded, partial(self._failed, req, res)))
+
+    def _walk_on_worker(self, req: RouterRequest, res: RouterResponse, loop: asyncio.AbstractEventLoop) -> None:
+        """A plain def somewhere: walk the whole chain on one worker thread (one hop);
+        the response is ended from there."""
+        driver = WalkDriver(walk_gen(self, req, res), loop, res,
+                            partial(self._complete, req, res), partial(self._failed, req, res))
+        submit_to_worker_soon(loop, driver.run)
+
+    async def _walk_on_loop(self, req: RouterRequest, res: RouterResponse) -> None:
         try:
             fell_through = await walk(self, req, res)
         except Exception as exc:  # noqa: BLE001 - a bug in a handler's plumbing, never a dropped connection

@@ -460,3 +460,39 @@ def test_kitura_labels_handler_and_handlers(serve):
     client = serve(router)
     assert client.get("/item/1").text == "['h1', 'h2']"
     assert client.get("/user/x").text == "['h3']"
+
+
+class TestServerEntry:
+    """kitura.net calls the Router through _loop_entry (no coroutine per request), unless a
+    subclass overrides handle()."""
+
+    def test_a_subclass_that_overrides_handle_is_called_through_it(self, serve):
+        seen = []
+
+        class Logged(Router):
+            async def handle(self, request, response, next=None):
+                seen.append(request.url)
+                await super().handle(request, response, next)
+
+        router = Logged()
+        router.get("/r", text_handler("ok"))
+        assert router._loop_entry() is None
+        client = serve(router)
+        assert client.get("/r").text == "ok"
+        assert seen == [b"/r"]
+
+    def test_a_plain_router_uses_the_loop_entry_and_answers_from_either_walk(self, serve):
+        router = Router()
+        router.get("/sync", text_handler("from a def"))
+
+        @router.get("/async")
+        async def suspended(request, response, next):
+            await asyncio.sleep(0.01)   # the walk suspends: the rest runs in a Task
+            response.send("from an async def")
+            next()
+
+        assert router._loop_entry() is not None
+        client = serve(router)
+        assert client.get("/sync").text == "from a def"
+        assert client.get("/async").text == "from an async def"
+        assert client.get("/missing").status == 404
