@@ -76,19 +76,22 @@ class RouterRequest:
         self._path: str = path                 # the path being routed (sub-routers strip their mount path)
         self._query: str = query
         self.parameters: dict[str, str] = {}
-        self.matched_path: str = ""
-        self.route: str | None = None
-        self.allow_partial_match: bool = True
         self.user_info: dict[str, Any] = {}
-        self.body: ParsedBody | None = None
-        self.has_body_parser_been_used = False
         self.handled_named_parameters: set[str] = set()
-        self._headers: Headers | None = None
-        self._body: bytes | None = None
-        self._read_pos = 0
-        self._query_parameters: dict[str, str] | None = None
-        self._query_multi: dict[str, list[str]] | None = None
-        self._cookies: dict[str, Cookie] | None = None
+        # The other attributes start as the class-level defaults below (set per request
+        # only when they change: fewer stores on the per-request path).
+
+    matched_path: str = ""
+    route: str | None = None
+    allow_partial_match: bool = True
+    body: "ParsedBody | None" = None
+    has_body_parser_been_used: bool = False
+    _headers: "Headers | None" = None
+    _body: bytes | None = None
+    _read_pos: int = 0
+    _query_parameters: dict[str, str] | None = None
+    _query_multi: dict[str, list[str]] | None = None
+    _cookies: "dict[str, Cookie] | None" = None
 
     def __repr__(self) -> str:
         return f"<RouterRequest {self.method} {self.url}>"

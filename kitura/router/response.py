@@ -82,18 +82,20 @@ class RouterResponse:
         self.request = request
         self.headers = Headers(server_response.headers)
         self.cookies: dict[str, Cookie] = {}
-        self.error: BaseException | None = None
         self.user_info: dict[str, Any] = {}
-        self.invoked_end = False
-        self.invoked_send = False
         self._status = _UNKNOWN
         self._buffer = bytearray()
-        self._text_only = True
         self._router_stack: list[Router] = router_stack if router_stack is not None else []
-        self._on_end: Callable[[], None] | None = None
-        self._data_filter: Callable[[bytes], bytes] | None = None
-        self._waiter: Callable[[], None] | None = None   # set by the walker while it waits (deferral)
-        self._deferred = False
+        # The other attributes start as the class-level defaults below.
+
+    error: BaseException | None = None
+    invoked_end: bool = False
+    invoked_send: bool = False
+    _text_only: bool = True
+    _on_end: Callable[[], None] | None = None
+    _data_filter: Callable[[bytes], bytes] | None = None
+    _waiter: Callable[[], None] | None = None   # set by the walker while it waits (deferral)
+    _deferred: bool = False
 
     def __repr__(self) -> str:
         return f"<RouterResponse {self._status} ended={self.invoked_end}>"
