@@ -8,6 +8,12 @@ setup(
             sources=["kitura/websocket/_speedups.c"],
             extra_compile_args=["-O3"],
             optional=True,
-        )
+        ),
+        Extension(
+            "kitura.net._speedups",
+            sources=["kitura/net/_speedups.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
     ]
 )

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import time
 from email.utils import formatdate
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .status import STATUS_PHRASES
 
 __all__ = [
     "status_line", "build_head", "encode_chunk", "LAST_CHUNK", "http_date", "simple_response",
     "CONTINUE_100", "NO_BODY_STATUSES", "date_line", "header_lines", "STATUS_LINES",
+    "join_head", "py_join_head", "c_join_head",
 ]
 
 STATUS_LINES: dict[int, bytes] = {
@@ -74,6 +75,28 @@ def _encode_text(text: str) -> bytes:
         return text.encode("latin-1")
     except UnicodeEncodeError:
         return text.encode("utf-8")
+
+
+def py_join_head(line: bytes, entries: dict[str, list], tail: list[bytes]) -> bytes:
+    """The status line, a line per header value (``HeadersContainer`` entries), the
+    pre-encoded ``tail`` lines and the blank line; pure Python."""
+    return b"".join([line, header_lines(entries.values()), *tail, b"\r\n"])
+
+
+c_join_head: Callable[[bytes, dict, list], bytes | None] | None
+try:
+    from ._speedups import join_head as c_join_head  # type: ignore[import-not-found,no-redef,unused-ignore]
+except ImportError:  # the optional extension was not built
+    c_join_head = None
+
+
+def join_head(line: bytes, entries: dict[str, list], tail: list[bytes]) -> bytes:
+    """``py_join_head``, by the C extension when built (it declines text beyond latin-1)."""
+    if c_join_head is not None:
+        head = c_join_head(line, entries, tail)
+        if head is not None:
+            return head
+    return py_join_head(line, entries, tail)
 
 
 def build_head(code: int, entries: Iterable[tuple[str, list[str]]] | Iterable[list], extra: bytes = b"") -> bytes:

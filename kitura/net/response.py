@@ -15,7 +15,7 @@ from threading import Lock, get_ident
 from typing import TYPE_CHECKING, Union
 
 from .headers import HeadersContainer
-from .http11 import LAST_CHUNK, NO_BODY_STATUSES, STATUS_LINES, date_line, encode_chunk, header_lines, status_line
+from .http11 import LAST_CHUNK, NO_BODY_STATUSES, STATUS_LINES, c_join_head, date_line, encode_chunk, py_join_head, status_line
 from .status import HTTPStatusCode
 
 if TYPE_CHECKING:
@@ -201,37 +201,35 @@ class ServerResponse:
         """Encode the head; ``content_length`` None means the body is streamed."""
         entries = self.headers._materialize()
         status = self._status
-        head = [STATUS_LINES.get(status) or status_line(status)]
-        if entries:
-            head.append(header_lines(entries.values()))
-            if "date" not in entries:
-                head.append(date_line())
-        else:
-            head.append(date_line())
+        tail = [date_line()] if "date" not in entries else []
         if status in NO_BODY_STATUSES or 100 <= status < 200:
             self._no_body = True
         elif content_length is not None:
             if "content-length" not in entries:
-                head.append(b"Content-Length: %d\r\n" % content_length)
+                tail.append(b"Content-Length: %d\r\n" % content_length)
         elif "content-length" not in entries:
             request = self._request
             if request.http_version_minor >= 1 and request.http_version_major == 1:
                 self._chunked = True
                 if not self._no_body:
-                    head.append(b"Transfer-Encoding: chunked\r\n")
+                    tail.append(b"Transfer-Encoding: chunked\r\n")
             else:
                 self._keep_alive = False  # HTTP/1.0: the body ends when the connection closes
         connection_entry = entries.get("connection")
         if connection_entry is None:
             if not self._keep_alive:
-                head.append(b"Connection: close\r\n")
+                tail.append(b"Connection: close\r\n")
             elif self._request.http_version_minor == 0:
-                head.append(b"Connection: keep-alive\r\n")
+                tail.append(b"Connection: keep-alive\r\n")
         elif "close" in connection_entry[1][0].lower():
             self._keep_alive = False
-        head.append(b"\r\n")
         self._headers_sent = True
-        return b"".join(head)
+        line = STATUS_LINES.get(status) or status_line(status)
+        if c_join_head is not None:
+            head = c_join_head(line, entries, tail)
+            if head is not None:
+                return head
+        return py_join_head(line, entries, tail)
 
     def __repr__(self) -> str:
         return f"<ServerResponse {self._status} for {self._request!r}>"
