@@ -29,6 +29,10 @@ SINGLE_VALUE_HEADERS = frozenset(
 HeaderValue = Union[str, list[str], tuple[str, ...]]
 
 
+#: Header names already checked by ``__setitem__``, with their lower-cased key.
+_checked_keys: dict[str, str] = {}
+
+
 def _check(text: str, what: str) -> str:
     if "\r" in text or "\n" in text or "\0" in text:
         raise ValueError(f"HTTP header {what} must not contain CR, LF or NUL: {text!r}")
@@ -83,7 +87,15 @@ class HeadersContainer:
         if value is None:
             entries.pop(name.lower(), None)
             return
-        entries[name.lower()] = [_check(name, "name"), _as_list(value)]
+        key = _checked_keys.get(name)
+        if key is None:
+            key = _check(name, "name").lower()
+            if len(_checked_keys) < 512:
+                _checked_keys[name] = key
+        if type(value) is str and "\r" not in value and "\n" not in value and "\0" not in value:
+            entries[key] = [name, [value]]
+        else:
+            entries[key] = [name, _as_list(value)]
 
     def __delitem__(self, name: str) -> None:
         self._materialize().pop(name.lower(), None)

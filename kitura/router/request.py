@@ -12,7 +12,7 @@ from urllib.parse import SplitResult, unquote_plus, urlsplit
 
 from .cookies import Cookie, parse_cookies
 from .content_type import ContentType
-from .element import RouterMethod
+from .element import _BY_VALUE, RouterMethod
 from .headers import Headers
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class RouterRequest:
 
     def __init__(self, server_request: Any) -> None:
         self.server_request = server_request
-        self.method: RouterMethod = RouterMethod.from_raw_value(server_request.method)
+        self.method: RouterMethod = _BY_VALUE.get(server_request.method, RouterMethod.UNKNOWN)
         raw = server_request.url
         if isinstance(raw, (bytes, bytearray)):
             raw = bytes(raw).decode("utf-8", "surrogateescape")
