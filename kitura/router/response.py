@@ -31,6 +31,8 @@ _MISSING: Any = object()
 _UNKNOWN = -1
 _NO_BODY_STATUSES = frozenset((204, 304))
 _HTML_UTF8 = "text/html; charset=utf-8"
+_MAY_START_HTML = frozenset(b"< \t\r\n\x0b\x0c")   # "<" or what bytes.lstrip() strips
+_HEAD = RouterMethod.HEAD
 _TEXT_UTF8 = "text/plain; charset=utf-8"
 _JS_IDENT_SANITIZER = re.compile(r"[^\[\]\w$.]")
 
@@ -298,16 +300,19 @@ class RouterResponse:
         container = sr.headers
         if self.cookies:
             container.append("Set-Cookie", [c.header_value() for c in self.cookies.values()])
-        is_head = self.request.method is RouterMethod.HEAD
+        is_head = self.request.method is _HEAD
         if status in _NO_BODY_STATUSES or 100 <= status < 200:
             content = b""
             if "Content-Length" in container:
                 del container["Content-Length"]
         else:
             if content and self._text_only and "Content-Type" not in container:
-                head = content[:64].lstrip().lower()
-                container["Content-Type"] = (_HTML_UTF8 if head.startswith((b"<!doctype", b"<html"))
-                                             else _TEXT_UTF8)
+                if content[0] in _MAY_START_HTML:
+                    head = content[:64].lstrip().lower()
+                    kind = _HTML_UTF8 if head.startswith((b"<!doctype", b"<html")) else _TEXT_UTF8
+                else:
+                    kind = _TEXT_UTF8
+                container["Content-Type"] = kind
             if is_head and "Content-Length" not in container:
                 # kitura.net counts the body it is given; HEAD gives none, so say what GET would send.
                 container["Content-Length"] = str(len(content))

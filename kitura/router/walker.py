@@ -338,7 +338,8 @@ def walk_gen(router: "Router", request: "RouterRequest", response: "RouterRespon
     for element in router._candidates(request.method, path):
         if (response.error is not None) is not (element.method is _ERROR):
             continue
-        found = element.match(path)
+        # An exact route listed for this very path matches without the pattern.
+        found = (path, {}) if element.exact_path == path else element.match(path)
         if found is None:
             continue
         parameters = _enter_element(element, found, request, base_parameters)
