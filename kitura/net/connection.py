@@ -298,18 +298,20 @@ class HTTPConnection(asyncio.Protocol):
             if self._upgrade_buffer is None and not self._in_head:
                 self._deadline = self.loop.time() + self.options.keep_alive_timeout
                 self._deadline_answer = None
-            self._resume_reading()
+            if self._reading_paused:
+                self._resume_reading()
 
     def _dispatch(self, request: ServerRequest) -> None:
         response = ServerResponse(self, request)
         self._current = response
         self._deadline = None
-        delegate = self.server.delegate
+        server = self.server
+        delegate = server._delegate
         if delegate is None:
             response.status_code = 404
             response.end()
             return
-        entry = self.server._loop_entry
+        entry = server._loop_entry
         if entry is not None:
             response._in_step = True
             try:
@@ -321,7 +323,7 @@ class HTTPConnection(asyncio.Protocol):
             response._in_step = False
             if response._flush_scheduled and not response._ended:
                 self.loop.call_soon(response._deferred_flush)
-        elif self.server._handler_is_async:
+        elif server._handler_is_async:
             # The handler's first step runs now (no Task unless it suspends); what it
             # writes without ending is flushed after the step (see ServerResponse.write).
             coro = delegate.handle(request, response)

@@ -378,8 +378,7 @@ class Router(_DelegateBase):
     def _walk_on_worker(self, req: RouterRequest, res: RouterResponse, loop: asyncio.AbstractEventLoop) -> None:
         """A plain def somewhere: walk the whole chain on one worker thread (one hop);
         the response is ended from there."""
-        driver = WalkDriver(walk_gen(self, req, res), loop, res,
-                            partial(self._complete, req, res), partial(self._failed, req, res))
+        driver = WalkDriver(walk_gen(self, req, res), loop, self, req, res)
         submit_to_worker_soon(loop, driver.run)
 
     async def _walk_on_loop(self, req: RouterRequest, res: RouterResponse) -> None:

@@ -359,15 +359,15 @@ class WalkDriver:
     """Drives one ``walk_gen`` on worker threads: runs it until it must wait, and
     resumes it (on a worker thread) when what it waits for is done."""
 
-    __slots__ = ("gen", "loop", "response", "on_return", "on_error")
+    __slots__ = ("gen", "loop", "router", "request", "response")
 
-    def __init__(self, gen: Gen, loop: asyncio.AbstractEventLoop, response: "RouterResponse",
-                 on_return: Callable[[bool], None], on_error: Callable[[BaseException], None]) -> None:
+    def __init__(self, gen: Gen, loop: asyncio.AbstractEventLoop, router: "Router",
+                 request: "RouterRequest", response: "RouterResponse") -> None:
         self.gen = gen
         self.loop = loop
+        self.router = router            # its _complete gets walk_gen's result, its _failed a failed walk
+        self.request = request
         self.response = response
-        self.on_return = on_return      # called with walk_gen's result when it ends
-        self.on_error = on_error        # called if the walk itself fails
 
     def run(self, value: Any = None, exc: BaseException | None = None) -> None:
         """Run the walk on this thread until it ends or must wait."""
@@ -377,7 +377,7 @@ class WalkDriver:
                 try:
                     token = gen.throw(exc) if exc is not None else gen.send(value)
                 except StopIteration as stop:
-                    self.on_return(bool(stop.value))
+                    self.router._complete(self.request, self.response, bool(stop.value))
                     return
                 kind, arg = token
                 resume = _Resume(self)
@@ -390,7 +390,7 @@ class WalkDriver:
                     arg.add_done_callback(resume.future_done)
                 return
         except BaseException as error:  # noqa: BLE001 - a bug in the walk itself: answered 500
-            self.on_error(error)
+            self.router._failed(self.request, self.response, error)
 
 
 class _Resume:
