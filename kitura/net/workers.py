@@ -57,7 +57,8 @@ class WorkerPool(concurrent.futures.Executor):
         self._threads = 0
         self._monitor: threading.Thread | None = None
         self._shutdown = False
-        self._kick_scheduled = False
+        self._kicks: set[Any] = set()  # loops with a _kick scheduled (each loop its own, so a
+        #                                closed loop's lost kick holds back no other loop's jobs)
         self._monitor_idle = False  # the monitor waits for a backlog without a timeout
 
     def dispatch(self, fn: Callable[..., Any], *args: Any) -> None:
@@ -90,16 +91,16 @@ class WorkerPool(concurrent.futures.Executor):
             if not self._backlog:
                 self._backlog_since = time.monotonic()
             self._backlog.append((fn, args))
-            if self._kick_scheduled:
+            if loop in self._kicks:
                 return
-            self._kick_scheduled = True
-        loop.call_soon(self._kick)
+            self._kicks.add(loop)
+        loop.call_soon(self._kick, loop)
 
-    def _kick(self) -> None:
+    def _kick(self, loop: Any) -> None:
         """On the loop's next turn: one worker for the jobs ``dispatch_soon`` queued."""
         new_worker = None
         with self._lock:
-            self._kick_scheduled = False
+            self._kicks.discard(loop)
             if not self._backlog or self._shutdown:
                 return
             if self._idle:

@@ -145,3 +145,18 @@ def test_dispatch_soon_after_shutdown_raises():
 
     _on_loop(queue)
     assert errors and "shut down" in str(errors[0])
+
+
+def test_a_loop_closed_with_its_kick_pending_holds_back_no_other_loop():
+    import asyncio
+
+    pool = WorkerPool(max_workers=2, spawn_delay=10.0)
+    lost = asyncio.new_event_loop()
+    seen = []
+    pool.dispatch_soon(lost, seen.append, 1)  # its kick is scheduled on a loop that never runs it
+    lost.close()
+    done = threading.Event()
+    _on_loop(lambda loop: pool.dispatch_soon(loop, done.set))
+    assert done.wait(5)
+    assert seen == [1]  # the other loop's kick woke a worker for the whole queue
+    pool.shutdown()
