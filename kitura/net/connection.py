@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import deque
 from functools import partial
 from typing import TYPE_CHECKING, Any, Optional
@@ -47,12 +48,17 @@ _log = logging.getLogger("kitura.net")
 MAX_QUEUED_REQUESTS = 32
 #: Bytes a client may send after an upgrade request before it was answered.
 MAX_UPGRADE_EARLY_DATA = 1024 * 1024
+#: Bytes of a streamed response a writer thread may hand to the loop, not yet written,
+#: before it waits (see post_write).
+MAX_POSTED_BYTES = 256 * 1024
+
+_flow_created = threading.Lock()
 
 _METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")}
 
 
 class HTTPConnection(asyncio.Protocol):
-    __slots__ = ('server', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_deadline_answer', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_header_bytes', '_count_header_bytes', '_head_bytes', '_in_head', '_body', '_expect_continue')
+    __slots__ = ('server', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_deadline_answer', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_header_bytes', '_count_header_bytes', '_head_bytes', '_in_head', '_body', '_expect_continue', '_flow', '_posted')
 
     def __init__(self, server: "HTTPServer", loop: asyncio.AbstractEventLoop) -> None:
         # global state
@@ -90,6 +96,10 @@ class HTTPConnection(asyncio.Protocol):
         self._in_head = False
         self._body: bytearray | None = None
         self._expect_continue = False
+
+        # flow control of parts streamed from other threads (post_write)
+        self._flow: threading.Condition | None = None
+        self._posted = 0
 
     # --- asyncio.Protocol ----------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -146,6 +156,7 @@ class HTTPConnection(asyncio.Protocol):
         self._current = None
         self._queue.clear()
         self._forget()
+        self._wake_writers()
 
     def _forget(self) -> None:
         self._closed = True
@@ -197,6 +208,7 @@ class HTTPConnection(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._writing_paused = False
+        self._wake_writers()
         if not self._processing:
             self._process_queue()
         self._resume_reading()
@@ -369,6 +381,62 @@ class HTTPConnection(asyncio.Protocol):
         if response is self._current and not self._closed:
             self.transport.write(data)  # type: ignore[union-attr]
 
+    def post_write(self, response: ServerResponse, data: bytes) -> None:
+        """From a thread other than the loop's: hand a streamed part of ``response`` to the
+        loop, then wait while the client reads nothing (the transport paused writing) or
+        more than ``MAX_POSTED_BYTES`` wait for the loop. So a plain ``def`` handler that
+        streams a large body holds a bounded amount of memory; after ``write_timeout``
+        seconds without progress the connection is dropped and ``ConnectionError`` raised."""
+        flow = self._flow
+        if flow is None:
+            with _flow_created:
+                flow = self._flow
+                if flow is None:
+                    flow = self._flow = threading.Condition()
+        size = len(data)
+        with flow:
+            self._posted += size
+        try:
+            self.loop.call_soon_threadsafe(self._write_posted, response, data, size)
+        except RuntimeError:  # the loop is closed: so is the connection
+            return
+        timeout = self.options.write_timeout
+        with flow:
+            while not self._closed and (self._writing_paused or self._posted > MAX_POSTED_BYTES):
+                if not flow.wait(timeout) and not self._closed and \
+                        (self._writing_paused or self._posted > MAX_POSTED_BYTES):
+                    break
+            else:
+                return
+        try:
+            self.loop.call_soon_threadsafe(self._write_timed_out)
+        except RuntimeError:
+            pass
+        raise ConnectionError(f"the client read nothing for {timeout} s (ServerOptions.write_timeout): "
+                              "the connection is dropped")
+
+    def _write_posted(self, response: ServerResponse, data: bytes, size: int) -> None:
+        self.response_write(response, data)
+        flow = self._flow
+        with flow:  # type: ignore[union-attr]
+            self._posted -= size
+            flow.notify_all()  # type: ignore[union-attr]
+
+    def _write_timed_out(self) -> None:
+        _log.warning("Dropping the connection of %s: it read nothing for %s s while a response was streamed",
+                     self.remote_address, self.options.write_timeout)
+        self._closed = True
+        if self.transport is not None:
+            self.transport.abort()
+        self._forget()
+        self._wake_writers()
+
+    def _wake_writers(self) -> None:
+        flow = self._flow
+        if flow is not None:
+            with flow:
+                flow.notify_all()
+
     def response_complete(self, response: ServerResponse, data: bytes, keep_alive: bool) -> None:
         if response is not self._current or self._closed:
             return
@@ -474,6 +542,7 @@ class HTTPConnection(asyncio.Protocol):
             if self.transport is not None:
                 self.transport.close()
         self._forget()
+        self._wake_writers()
 
     def _pause_reading(self) -> None:
         if not self._reading_paused and self.transport is not None and not self._closed:

@@ -34,6 +34,9 @@ class ServerOptions:
       it gets the ``connection_response_generator`` answer (503 by default) and is closed.
     - ``header_timeout``: seconds a client has to send a request's head (slowloris defence); 408.
     - ``keep_alive_timeout``: seconds an idle keep-alive connection is kept open.
+    - ``write_timeout``: seconds a thread streaming a response with ``write()`` (a plain
+      ``def`` handler) waits for a client that reads nothing before the connection is
+      dropped and ``write()`` raises ``ConnectionError`` (None: wait as long as it takes).
     - ``max_request_line``, ``max_header_size``, ``max_header_count``: 414 and 431 past them.
     """
 
@@ -43,6 +46,7 @@ class ServerOptions:
     connection_response_generator: ResponseGenerator = field(default=default_connection_response_generator)
     header_timeout: float = 10.0
     keep_alive_timeout: float = 60.0
+    write_timeout: Optional[float] = 60.0
     max_request_line: int = 8 * 1024
     max_header_size: int = 16 * 1024
     max_header_count: int = 100

@@ -123,7 +123,7 @@ class ServerResponse:
             if get_ident() == conn.loop_thread:
                 conn.response_write(self, out)
             else:
-                conn.loop.call_soon_threadsafe(conn.response_write, self, out)
+                conn.post_write(self, out)  # waits while the client is not reading
         elif schedule:
             if get_ident() == conn.loop_thread:
                 # Inside the handler's first step the connection flushes after the step,
