@@ -431,6 +431,12 @@ class HTTPConnection(asyncio.Protocol):
         self._forget()
         self._wake_writers()
 
+    def abort_response(self, response: ServerResponse) -> None:
+        """The response cannot be completed (ServerResponse._abort): close the connection
+        after what was already written, so the client sees it cut short."""
+        if response is self._current and not self._closed:
+            self._close()
+
     def _wake_writers(self) -> None:
         flow = self._flow
         if flow is not None:

@@ -186,6 +186,20 @@ class ServerResponse:
                 except RuntimeError:  # the loop is closed: so is the connection
                     pass
 
+    def _abort(self) -> None:
+        """Cut the connection (from any thread): the response cannot be completed, e.g. the
+        source of a body whose length was announced failed after part of it went out."""
+        conn = self._conn
+        if conn is None:
+            return
+        if get_ident() == conn.loop_thread:
+            conn.abort_response(self)
+        else:
+            try:
+                conn.loop.call_soon_threadsafe(conn.abort_response, self)
+            except RuntimeError:  # the loop is closed: so is the connection
+                pass
+
     def reset(self) -> None:
         """Forget the status and headers set so far (only before the head was sent)."""
         if self._headers_sent:

@@ -33,6 +33,10 @@ _NO_BODY_STATUSES = frozenset((204, 304))
 _HTML_UTF8 = "text/html; charset=utf-8"
 _MAY_START_HTML = frozenset(b"< \t\r\n\x0b\x0c")   # "<" or what bytes.lstrip() strips
 _HEAD = RouterMethod.HEAD
+#: Files (or ranges of them) larger than this are streamed from disk at ``end()``
+#: instead of being read into the body buffer.
+STREAM_FILES_OVER = 1024 * 1024
+_FILE_CHUNK = 256 * 1024
 _TEXT_UTF8 = "text/plain; charset=utf-8"
 _JS_IDENT_SANITIZER = re.compile(r"[^\[\]\w$.]")
 
@@ -91,6 +95,7 @@ class RouterResponse:
         # The other attributes start as the class-level defaults below.
 
     error: BaseException | None = None
+    _file_body: "tuple[str, int, int] | None" = None   # (path, offset, length) streamed at end()
     invoked_end: bool = False
     invoked_send: bool = False
     _text_only: bool = True
@@ -123,6 +128,8 @@ class RouterResponse:
 
     # -- sending -----------------------------------------------------------
     def _append(self, data: bytes, text: bool) -> None:
+        if self._file_body is not None:
+            self._read_file_body()
         self._buffer += data
         if not text:
             self._text_only = False
@@ -187,12 +194,36 @@ class RouterResponse:
         self._append(body, False)
 
     def _send_file(self, path: str) -> None:
-        with open(path, "rb") as f:
-            body = f.read()
+        size = os.stat(path).st_size
         content_type = ContentType.shared_instance.get_content_type(for_file_name=path)
         if content_type is not None:
             self.headers["Content-Type"] = content_type
-        self._append(body, False)
+        self._send_file_part(path, 0, size)
+
+    def _send_file_part(self, path: str, offset: int, length: int) -> None:
+        """Append ``length`` bytes of a file from ``offset``: read now when small or when
+        the body already has content, else streamed from disk at ``end()`` (bounded memory)."""
+        if length <= STREAM_FILES_OVER or self._buffer or self._file_body is not None:
+            with open(path, "rb") as f:
+                f.seek(offset)
+                data = f.read(length)   # the body says its own length: a file that shrank is sent as it is
+            self._append(data, False)
+            return
+        with open(path, "rb"):   # fail now, not at end(), when it cannot be read
+            pass
+        self._file_body = (path, offset, length)
+        self._text_only = False
+        self.invoked_send = True
+        if self._status == _UNKNOWN:
+            self._status = 200
+
+    def _read_file_body(self) -> None:
+        """Something more is appended (or a filter needs the body): read the file now."""
+        path, offset, length = self._file_body  # type: ignore[misc]
+        self._file_body = None
+        with open(path, "rb") as f:
+            f.seek(offset)
+            self._buffer += f.read(length)
 
     def _send_jsonp(self, obj: Any, callback_parameter: str) -> None:
         name = self.request.query_parameters.get(callback_parameter)
@@ -288,10 +319,13 @@ class RouterResponse:
             on_end()
         if self._status == _UNKNOWN:
             self._status = 200
+        data_filter = self._data_filter
+        if data_filter is not None and self._file_body is not None:
+            self._read_file_body()
+        file_body, self._file_body = self._file_body, None
         buffer = self._buffer
         content = bytes(buffer)
         buffer.clear()
-        data_filter = self._data_filter
         if data_filter is not None:
             self._data_filter = None
             content = data_filter(content)
@@ -313,6 +347,20 @@ class RouterResponse:
                 else:
                     kind = _TEXT_UTF8
                 container["Content-Type"] = kind
+            if file_body is not None:
+                # Streamed from disk by a worker (kitura.net's write() waits for the client).
+                container["Content-Length"] = str(file_body[2])
+                sr.status_code = status
+                self.invoked_end = True
+                try:
+                    if is_head:
+                        sr.end()
+                    else:
+                        _submit_to_worker(_stream_file, sr, *file_body)
+                finally:
+                    if self._waiter is not None:
+                        self._wake()
+                return
             if is_head and "Content-Length" not in container:
                 # kitura.net counts the body it is given; HEAD gives none, so say what GET would send.
                 container["Content-Length"] = str(len(content))
@@ -331,6 +379,39 @@ class RouterResponse:
         waiter = self._waiter
         if waiter is not None:
             waiter()
+
+
+def _submit_to_worker(fn: Callable[..., Any], *args: Any) -> None:
+    from .walker import submit_to_worker
+    submit_to_worker(fn, *args)
+
+
+def _stream_file(server_response: Any, path: str, offset: int, length: int) -> None:
+    """On a worker thread: write ``length`` bytes of the file, then end the response. The
+    head (with Content-Length) goes out with the first part; a file that shrank since it
+    was sized cannot be completed honestly, so the connection is cut."""
+    sent = 0
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            while sent < length:
+                chunk = f.read(min(_FILE_CHUNK, length - sent))
+                if not chunk:
+                    raise OSError(f"{path} is shorter than when it was sized ({sent} of {length} bytes)")
+                server_response.write(from_=chunk)
+                sent += len(chunk)
+    except ConnectionError:
+        return  # the client is gone (or dropped for reading nothing): nothing left to do
+    except Exception:  # noqa: BLE001 - a file that went away or changed mid-way
+        logger.exception("Failed to send %s", path)
+        if sent == 0 and not server_response.headers_sent:
+            server_response.reset()
+            server_response.status_code = 500
+            server_response.end()
+        else:
+            server_response._abort()
+        return
+    server_response.end()
 
 
 class JSONPError(Exception):

@@ -249,8 +249,7 @@ class StaticFileServer:
             response.status(200)
             response.invoked_send = True
             return
-        with open(file_path, "rb") as f:
-            response.send(data=f.read())
+        response._send_file_part(file_path, 0, size)   # large files are streamed at end()
         response.status(200)
 
     @staticmethod
@@ -286,25 +285,25 @@ class StaticFileServer:
     def _send_ranges(file_path: str, size: int, ranges: list[tuple[int, int]], content_type: str | None,
                      response: Any) -> None:
         headers = response.headers
+        if len(ranges) == 1:
+            start, end = ranges[0]
+            if content_type is not None:
+                headers["Content-Type"] = content_type
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+            response._send_file_part(file_path, start, end - start + 1)
+            response.status(206)
+            return
+        # Several ranges: one multipart body, read whole (each range is what the client asked).
+        boundary = "KituraBoundary" + uuid.uuid4().hex
+        headers["Content-Type"] = f"multipart/byteranges; boundary={boundary}"
+        body = bytearray()
         with open(file_path, "rb") as f:
-            def read(start: int, end: int) -> bytes:
-                f.seek(start)
-                return f.read(end - start + 1)
-            if len(ranges) == 1:
-                start, end = ranges[0]
+            for start, end in ranges:
+                body += f"--{boundary}\r\nContent-Range: bytes {start}-{end}/{size}\r\n".encode()
                 if content_type is not None:
-                    headers["Content-Type"] = content_type
-                headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-                response.send(data=read(start, end))
-            else:
-                boundary = "KituraBoundary" + uuid.uuid4().hex
-                headers["Content-Type"] = f"multipart/byteranges; boundary={boundary}"
-                body = bytearray()
-                for start, end in ranges:
-                    body += f"--{boundary}\r\nContent-Range: bytes {start}-{end}/{size}\r\n".encode()
-                    if content_type is not None:
-                        body += f"Content-Type: {content_type}\r\n".encode()
-                    body += b"\r\n" + read(start, end) + b"\r\n"
-                body += f"--{boundary}--".encode()
-                response.send(data=bytes(body))
+                    body += f"Content-Type: {content_type}\r\n".encode()
+                f.seek(start)
+                body += b"\r\n" + f.read(end - start + 1) + b"\r\n"
+        body += f"--{boundary}--".encode()
+        response.send(data=bytes(body))
         response.status(206)

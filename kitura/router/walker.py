@@ -146,6 +146,7 @@ def record_error(response: "RouterResponse", exc: BaseException, where: Any) -> 
     if not response.invoked_end:
         # Nothing has been written yet: drop what was buffered so the error answer is clean.
         response._buffer = bytearray()
+        response._file_body = None
         response.invoked_send = False
         response._status = -1
 

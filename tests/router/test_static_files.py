@@ -172,3 +172,76 @@ class TestTraversal:
         client = serve(static_router(public, mount=None))
         answer = client.raw(b"GET /%2e%2e/secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert SECRET not in answer and answer.startswith(b"HTTP/1.1 404")
+
+
+class TestLargeFiles:
+    """Files over STREAM_FILES_OVER are streamed from disk at end(), with Content-Length,
+    instead of being read into the body buffer."""
+
+    @pytest.fixture
+    def big(self, tmp_path):
+        root = tmp_path / "big"
+        root.mkdir()
+        data = os.urandom(3 * 1024 * 1024 + 123)
+        (root / "big.bin").write_bytes(data)
+        return root, data
+
+    def test_a_large_file_arrives_whole_with_content_length(self, serve, big):
+        root, data = big
+        reply = serve(static_router(root)).get("/static/big.bin")
+        assert reply.status == 200 and reply.body == data
+        assert reply.header("Content-Length") == str(len(data))
+        assert reply.header("Transfer-Encoding") is None
+
+    def test_head_and_a_large_single_range(self, serve, big):
+        root, data = big
+        client = serve(static_router(root))
+        head = client.request("HEAD", "/static/big.bin")
+        assert head.status == 200 and head.body == b"" and head.header("Content-Length") == str(len(data))
+        start, end = 1000, 2 * 1024 * 1024 + 999
+        reply = client.get("/static/big.bin", headers={"Range": f"bytes={start}-{end}"})
+        assert reply.status == 206 and reply.body == data[start:end + 1]
+        assert reply.header("Content-Range") == f"bytes {start}-{end}/{len(data)}"
+
+    def test_send_file_name_streams_and_is_not_held_in_the_body_buffer(self, serve, big):
+        root, data = big
+        router = Router()
+        seen = {}
+
+        @router.get("/f")
+        def send_file(request, response, next):
+            response.send(file_name=str(root / "big.bin"))
+            seen["buffered"] = len(response._buffer)
+            seen["streamed"] = response._file_body is not None
+            next()
+
+        reply = serve(router).get("/f")
+        assert reply.body == data and reply.header("Content-Type") == "application/octet-stream"
+        assert seen == {"buffered": 0, "streamed": True}
+
+    def test_sending_more_after_a_large_file_reads_it_in(self, serve, big):
+        root, data = big
+        router = Router()
+
+        @router.get("/f")
+        def send_file(request, response, next):
+            response.send(file_name=str(root / "big.bin")).send(data=b"<tail>")
+            next()
+
+        reply = serve(router).get("/f")
+        assert reply.body == data + b"<tail>"
+
+    def test_a_file_that_shrinks_after_it_was_sized_cuts_the_connection(self, serve, big, monkeypatch):
+        root, data = big
+        router = Router()
+
+        @router.get("/f")
+        def send_file(request, response, next):
+            response.send(file_name=str(root / "big.bin"))
+            (root / "big.bin").write_bytes(data[:100_000])   # shrinks before end() streams it
+            next()
+
+        reply = serve(router).raw(b"GET /f HTTP/1.1\r\nHost: h\r\n\r\n")
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert b"Content-Length: %d" % len(data) in head
+        assert len(body) < len(data)   # cut short: the client can tell the body is incomplete
