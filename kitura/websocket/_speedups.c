@@ -27,62 +27,9 @@
         memcpy(out + (i) + 8, &b, 8);      \
     } while (0)
 
-static PyObject *
-apply_mask(PyObject *self, PyObject *args)
-{
-    Py_buffer data, mask;
-    PyObject *result = NULL;
-
-    if (!PyArg_ParseTuple(args, "y*y*:apply_mask", &data, &mask)) {
-        return NULL;
-    }
-    if (mask.len != 4) {
-        PyErr_SetString(PyExc_ValueError, "mask must contain 4 bytes");
-        goto done;
-    }
-    result = PyBytes_FromStringAndSize(NULL, data.len);
-    if (result == NULL) {
-        goto done;
-    }
-    {
-        const unsigned char *in = (const unsigned char *)data.buf;
-        const unsigned char *m = (const unsigned char *)mask.buf;
-        unsigned char *out = (unsigned char *)PyBytes_AS_STRING(result);
-        Py_ssize_t n = data.len, i = 0;
-        unsigned char m8[8];
-        uint64_t m64, a, b;
-
-        /* The mask repeated twice: byte i of the data uses m[i % 4], and
-         * every 8-byte block starts at a multiple of 4. */
-        memcpy(m8, m, 4);
-        memcpy(m8 + 4, m, 4);
-        memcpy(&m64, m8, 8);
-        if (n >= RELEASE_GIL_AT) {
-            Py_BEGIN_ALLOW_THREADS
-            for (; i + 16 <= n; i += 16) {
-                MASK16(i);
-            }
-            Py_END_ALLOW_THREADS
-        }
-        for (; i + 16 <= n; i += 16) {
-            MASK16(i);
-        }
-        for (; i + 8 <= n; i += 8) {
-            memcpy(&a, in + i, 8);
-            a ^= m64;
-            memcpy(out + i, &a, 8);
-        }
-        for (; i < n; i++) {
-            out[i] = in[i] ^ m[i & 3];
-        }
-    }
-done:
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&mask);
-    return result;
-}
-
-/* Unmask n bytes from in to out with the 4-byte key m (same loops as apply_mask). */
+/* XOR n bytes from in to out with the 4-byte key m repeated: 16 bytes per step with
+ * two uint64 XORs, then 8, then a byte tail. Byte i uses m[i % 4]; the 8-byte key is
+ * the mask twice, and every block starts at a multiple of 4. */
 static void
 unmask_into(unsigned char *out, const unsigned char *in, Py_ssize_t n, const unsigned char *m)
 {
@@ -104,6 +51,42 @@ unmask_into(unsigned char *out, const unsigned char *in, Py_ssize_t n, const uns
     for (; i < n; i++) {
         out[i] = in[i] ^ m[i & 3];
     }
+}
+
+static PyObject *
+apply_mask(PyObject *self, PyObject *args)
+{
+    Py_buffer data, mask;
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTuple(args, "y*y*:apply_mask", &data, &mask)) {
+        return NULL;
+    }
+    if (mask.len != 4) {
+        PyErr_SetString(PyExc_ValueError, "mask must contain 4 bytes");
+        goto done;
+    }
+    result = PyBytes_FromStringAndSize(NULL, data.len);
+    if (result == NULL) {
+        goto done;
+    }
+    {
+        const unsigned char *in = (const unsigned char *)data.buf;
+        const unsigned char *m = (const unsigned char *)mask.buf;
+        unsigned char *out = (unsigned char *)PyBytes_AS_STRING(result);
+        if (data.len >= RELEASE_GIL_AT) {
+            Py_BEGIN_ALLOW_THREADS
+            unmask_into(out, in, data.len, m);
+            Py_END_ALLOW_THREADS
+        }
+        else {
+            unmask_into(out, in, data.len, m);
+        }
+    }
+done:
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&mask);
+    return result;
 }
 
 #define STACK_TEXT 512

@@ -76,20 +76,21 @@ class Streamer(ServerDelegate):
             self.done.set()
 
 
-def small_receive_buffer_connection(server) -> socket.socket:
+def start_streaming(serve, options: ServerOptions | None = None):
+    """A Streamer server and a client with a small receive buffer that asked for the stream."""
+    delegate = Streamer()
+    server = serve(delegate, options)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
     sock.settimeout(10)
     sock.connect(("127.0.0.1", server.port))
-    return sock
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+    return delegate, server, sock
 
 
 def test_a_handler_streaming_to_a_client_that_does_not_read_waits(serve):
-    delegate = Streamer()
-    server = serve(delegate)
-    sock = small_receive_buffer_connection(server)
+    delegate, server, sock = start_streaming(serve)
     try:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
         time.sleep(1.0)  # the client reads nothing
         # Kernel buffers, the transport's high-water mark and MAX_POSTED_BYTES hold a few
         # MiB at most: the handler must be blocked far before its 32 MiB are out.
@@ -105,11 +106,8 @@ def test_a_handler_streaming_to_a_client_that_does_not_read_waits(serve):
 
 
 def test_a_client_that_reads_nothing_for_write_timeout_is_dropped_and_write_raises(serve):
-    delegate = Streamer()
-    server = serve(delegate, ServerOptions(write_timeout=0.5))
-    sock = small_receive_buffer_connection(server)
+    delegate, server, sock = start_streaming(serve, ServerOptions(write_timeout=0.5))
     try:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
         assert delegate.done.wait(10)
         assert isinstance(delegate.error, ConnectionError)
         assert "write_timeout" in str(delegate.error)
@@ -134,11 +132,8 @@ def test_a_client_that_reads_nothing_for_write_timeout_is_dropped_and_write_rais
 
 
 def test_other_connections_are_served_while_a_writer_waits(serve):
-    delegate = Streamer()
-    server = serve(delegate)
-    stalled = small_receive_buffer_connection(server)
+    delegate, server, stalled = start_streaming(serve)
     try:
-        stalled.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
         time.sleep(0.3)
         assert not delegate.done.is_set()  # the first handler waits for its client
         with connect(server) as sock:      # another request gets its own worker
