@@ -323,38 +323,31 @@ class HTTPConnection(asyncio.Protocol):
             response.status_code = 404
             response.end()
             return
+        # A delegate's loop entry, or an async handler's first step, runs now (no Task
+        # unless it suspends); what it writes without ending is flushed after the step
+        # (see ServerResponse.write). A plain def is queued for the workers.
         entry = server._loop_entry
-        if entry is not None:
-            response._in_step = True
-            try:
+        response._in_step = True
+        try:
+            if entry is not None:
                 entry(request, response, self.loop)
-            except BaseException as exc:  # noqa: BLE001 - answered with 500
-                response._in_step = False
-                self._handler_failed(response, exc)
-                return
-            response._in_step = False
-            if response._flush_scheduled and not response._ended:
-                self.loop.call_soon(response._deferred_flush)
-        elif server._handler_is_async:
-            # The handler's first step runs now (no Task unless it suspends); what it
-            # writes without ending is flushed after the step (see ServerResponse.write).
-            coro = delegate.handle(request, response)
-            response._in_step = True
-            try:
-                yielded = coro.send(None)
-            except StopIteration:
-                response._in_step = False
-            except BaseException as exc:  # noqa: BLE001 - answered with 500
-                response._in_step = False
-                self._handler_failed(response, exc)
-                return
+            elif server._handler_is_async:
+                coro = delegate.handle(request, response)
+                try:
+                    yielded = coro.send(None)
+                except StopIteration:
+                    pass
+                else:
+                    self.loop.create_task(drive_coroutine(coro, yielded, partial(self._handler_failed, response)))
             else:
-                response._in_step = False
-                self.loop.create_task(drive_coroutine(coro, yielded, partial(self._handler_failed, response)))
-            if response._flush_scheduled and not response._ended:
-                self.loop.call_soon(response._deferred_flush)
-        else:
-            worker_pool().dispatch_soon(self.loop, self._run_sync_handler, delegate.handle, request, response)
+                worker_pool().dispatch_soon(self.loop, self._run_sync_handler, delegate.handle, request, response)
+        except BaseException as exc:  # noqa: BLE001 - answered with 500
+            response._in_step = False
+            self._handler_failed(response, exc)
+            return
+        response._in_step = False
+        if response._flush_scheduled and not response._ended:
+            self.loop.call_soon(response._deferred_flush)
 
     def _run_sync_handler(self, handle: Any, request: ServerRequest, response: ServerResponse) -> None:
         """Runs on a worker thread."""

@@ -70,13 +70,6 @@ def header_lines(entries: Iterable[tuple[str, list[str]]] | Iterable[list]) -> b
         return text.encode("utf-8")
 
 
-def _encode_text(text: str) -> bytes:
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        return text.encode("utf-8")
-
-
 def py_join_head(line: bytes, entries: dict[str, list], tail: list[bytes]) -> bytes:
     """The status line, a line per header value (``HeadersContainer`` entries), the
     pre-encoded ``tail`` lines and the blank line; pure Python."""
@@ -102,13 +95,7 @@ def join_head(line: bytes, entries: dict[str, list], tail: list[bytes]) -> bytes
 def build_head(code: int, entries: Iterable[tuple[str, list[str]]] | Iterable[list], extra: bytes = b"") -> bytes:
     """Status line, a line per value of each ``(name, values)``, then ``extra`` (pre-encoded
     lines) and the blank line."""
-    parts = [status_line(code)]
-    text = "".join([f"{name}: {value}\r\n" for name, values in entries for value in values])
-    if text:
-        parts.append(_encode_text(text))
-    parts.append(extra)
-    parts.append(b"\r\n")
-    return b"".join(parts)
+    return b"".join([status_line(code), header_lines(entries), extra, b"\r\n"])
 
 
 def encode_chunk(data: bytes) -> bytes:

@@ -15,7 +15,7 @@ from threading import Lock, get_ident
 from typing import TYPE_CHECKING, Union
 
 from .headers import HeadersContainer
-from .http11 import LAST_CHUNK, NO_BODY_STATUSES, STATUS_LINES, c_join_head, date_line, encode_chunk, py_join_head, status_line
+from .http11 import LAST_CHUNK, NO_BODY_STATUSES, STATUS_LINES, date_line, encode_chunk, join_head, status_line
 from .status import HTTPStatusCode
 
 if TYPE_CHECKING:
@@ -238,12 +238,7 @@ class ServerResponse:
         elif "close" in connection_entry[1][0].lower():
             self._keep_alive = False
         self._headers_sent = True
-        line = STATUS_LINES.get(status) or status_line(status)
-        if c_join_head is not None:
-            head = c_join_head(line, entries, tail)
-            if head is not None:
-                return head
-        return py_join_head(line, entries, tail)
+        return join_head(STATUS_LINES.get(status) or status_line(status), entries, tail)
 
     def __repr__(self) -> str:
         return f"<ServerResponse {self._status} for {self._request!r}>"

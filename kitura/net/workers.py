@@ -66,21 +66,15 @@ class WorkerPool(concurrent.futures.Executor):
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("the worker pool is shut down")
-            if self._idle:
-                worker = self._idle.pop()
-                worker.job = (fn, args)
-                worker.wake.release()
-                return
-            if self._threads:
+            if self._threads and not self._idle:  # every worker busy: the backlog
                 if not self._backlog:
                     self._backlog_since = time.monotonic()
                     self._notify_monitor()
                 self._backlog.append((fn, args))
                 return
-            self._threads += 1
-            worker = _Worker()
-            worker.job = (fn, args)
-        self._start(worker)
+            worker = self._assign((fn, args))
+        if worker is not None:
+            self._start(worker)
 
     def dispatch_soon(self, loop: Any, fn: Callable[..., Any], *args: Any) -> None:
         """``dispatch`` from the event loop thread: the job is queued now and a worker is
@@ -98,27 +92,37 @@ class WorkerPool(concurrent.futures.Executor):
 
     def _kick(self, loop: Any) -> None:
         """On the loop's next turn: one worker for the jobs ``dispatch_soon`` queued."""
-        new_worker = None
+        worker = None
         with self._lock:
             self._kicks.discard(loop)
             if not self._backlog or self._shutdown:
                 return
-            if self._idle:
-                worker = self._idle.pop()
-                worker.job = self._backlog.popleft()
-                self._backlog_since = time.monotonic()
-                worker.wake.release()
-            elif not self._threads:
-                self._threads += 1
-                new_worker = _Worker()
-                new_worker.job = self._backlog.popleft()
-                self._backlog_since = time.monotonic()
+            if self._idle or not self._threads:
+                worker = self._assign(self._next_job())
             if self._backlog:
                 # The rest waits for a busy worker; the monitor finds another one (an
                 # idle worker, or a new thread) if the oldest waits spawn_delay.
                 self._notify_monitor()
-        if new_worker is not None:
-            self._start(new_worker)
+        if worker is not None:
+            self._start(worker)
+
+    def _assign(self, job: tuple[Callable[..., Any], tuple[Any, ...]]) -> _Worker | None:
+        """With the lock held: hand ``job`` to the worker that went idle last, or return a
+        new worker with it, for the caller to start."""
+        if self._idle:
+            worker = self._idle.pop()
+            worker.job = job
+            worker.wake.release()
+            return None
+        self._threads += 1
+        worker = _Worker()
+        worker.job = job
+        return worker
+
+    def _next_job(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        """With the lock held: the oldest job of the backlog."""
+        self._backlog_since = time.monotonic()
+        return self._backlog.popleft()
 
     def _notify_monitor(self) -> None:
         """Call with the lock held."""
@@ -146,17 +150,10 @@ class WorkerPool(concurrent.futures.Executor):
                 if waited < self.spawn_delay or (self._threads >= self.max_workers and not self._idle):
                     self._jobs_waiting.wait(max(self.spawn_delay - waited, self.spawn_delay))
                     continue
-                job = self._backlog.popleft()
-                self._backlog_since = time.monotonic()
-                if self._idle:  # jobs queued by dispatch_soon wake one worker a turn: wake another
-                    worker = self._idle.pop()
-                    worker.job = job
-                    worker.wake.release()
-                    continue
-                self._threads += 1
-                worker = _Worker()
-                worker.job = job
-                self._start(worker)
+                # An idle worker first (dispatch_soon wakes one a turn), else a new thread.
+                worker = self._assign(self._next_job())
+                if worker is not None:
+                    self._start(worker)
 
     def _run(self, worker: _Worker) -> None:
         job = worker.job
@@ -168,8 +165,7 @@ class WorkerPool(concurrent.futures.Executor):
                 _log.exception("Error in a job on the worker pool")
             with self._lock:
                 if self._backlog:
-                    job = self._backlog.popleft()
-                    self._backlog_since = time.monotonic()
+                    job = self._next_job()
                     continue
                 if self._shutdown:
                     self._threads -= 1

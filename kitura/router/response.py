@@ -204,10 +204,7 @@ class RouterResponse:
         """Append ``length`` bytes of a file from ``offset``: read now when small or when
         the body already has content, else streamed from disk at ``end()`` (bounded memory)."""
         if length <= STREAM_FILES_OVER or self._buffer or self._file_body is not None:
-            with open(path, "rb") as f:
-                f.seek(offset)
-                data = f.read(length)   # the body says its own length: a file that shrank is sent as it is
-            self._append(data, False)
+            self._append(_read_part(path, offset, length), False)
             return
         with open(path, "rb"):   # fail now, not at end(), when it cannot be read
             pass
@@ -221,9 +218,7 @@ class RouterResponse:
         """Something more is appended (or a filter needs the body): read the file now."""
         path, offset, length = self._file_body  # type: ignore[misc]
         self._file_body = None
-        with open(path, "rb") as f:
-            f.seek(offset)
-            self._buffer += f.read(length)
+        self._buffer += _read_part(path, offset, length)
 
     def _send_jsonp(self, obj: Any, callback_parameter: str) -> None:
         name = self.request.query_parameters.get(callback_parameter)
@@ -336,7 +331,7 @@ class RouterResponse:
             container.append("Set-Cookie", [c.header_value() for c in self.cookies.values()])
         is_head = self.request.method is _HEAD
         if status in _NO_BODY_STATUSES or 100 <= status < 200:
-            content = b""
+            content, file_body = b"", None
             if "Content-Length" in container:
                 del container["Content-Length"]
         else:
@@ -348,26 +343,17 @@ class RouterResponse:
                     kind = _TEXT_UTF8
                 container["Content-Type"] = kind
             if file_body is not None:
-                # Streamed from disk by a worker (kitura.net's write() waits for the client).
                 container["Content-Length"] = str(file_body[2])
-                sr.status_code = status
-                self.invoked_end = True
-                try:
-                    if is_head:
-                        sr.end()
-                    else:
-                        _submit_to_worker(_stream_file, sr, *file_body)
-                finally:
-                    if self._waiter is not None:
-                        self._wake()
-                return
-            if is_head and "Content-Length" not in container:
+            elif is_head and "Content-Length" not in container:
                 # kitura.net counts the body it is given; HEAD gives none, so say what GET would send.
                 container["Content-Length"] = str(len(content))
         sr.status_code = status
         self.invoked_end = True
         try:
-            if is_head or not content:
+            if file_body is not None and not is_head:
+                # Streamed from disk by a worker (kitura.net's write() waits for the client).
+                _submit_to_worker(_stream_file, sr, *file_body)
+            elif is_head or not content:
                 sr.end()
             else:
                 sr.end(content)
@@ -379,6 +365,14 @@ class RouterResponse:
         waiter = self._waiter
         if waiter is not None:
             waiter()
+
+
+def _read_part(path: str, offset: int, length: int) -> bytes:
+    """Up to ``length`` bytes of a file from ``offset`` (a file that shrank gives fewer:
+    the body says its own length)."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read(length)
 
 
 def _submit_to_worker(fn: Callable[..., Any], *args: Any) -> None:

@@ -362,10 +362,7 @@ class Router(_DelegateBase):
     def _serve(self, request: Any, response: Any, loop: asyncio.AbstractEventLoop) -> None:
         req = RouterRequest(request)
         res = RouterResponse(response, req, [self])
-        mode = self._loop_mode
-        on_loop = mode[1] if mode is not None and mode[0] == _generation and _force_walk is None \
-            else self._runs_on_loop()
-        if not on_loop:
+        if not self._runs_on_loop():
             self._walk_on_worker(req, res, loop)
             return
         coro = self._walk_on_loop(req, res)

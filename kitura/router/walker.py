@@ -220,15 +220,26 @@ def _enter_element(element: RouterElement, found: tuple[str, dict[str, str]], re
 
 
 # -- the walk, as generators ---------------------------------------------------------
+def _settle(result: Any, is_async: bool) -> Generator[Token, Any, None]:
+    """Wait for what a handler returned (not None): an ``async def``'s awaitable first,
+    then a ``concurrent.futures.Future`` or an awaitable it gave."""
+    if is_async and inspect.isawaitable(result):
+        result = yield (_AWAIT, result)
+        if result is None:
+            return
+    if isinstance(result, concurrent.futures.Future):
+        yield (_FUTURE, result)
+    elif inspect.isawaitable(result):
+        yield (_AWAIT, result)
+
+
 def _invoke_gen(entry: HandlerEntry, args: tuple[Any, ...], on_loop: bool) -> Generator[Token, Any, None]:
     if on_loop:
         # On the loop an entry runs as registered: ``fn``, on a worker if it is a plain def.
         if entry.is_async:
-            result = entry.fn(*args)
-            if inspect.isawaitable(result):
-                result = yield (_AWAIT, result)
+            result, is_async = entry.fn(*args), True
         else:
-            result = yield (_SYNC, (entry.fn, args))
+            result, is_async = (yield (_SYNC, (entry.fn, args))), False
     elif entry.router is not None:
         yield from entry.router._middleware_gen(*args)
         return
@@ -236,18 +247,11 @@ def _invoke_gen(entry: HandlerEntry, args: tuple[Any, ...], on_loop: bool) -> Ge
         yield from entry.gen_fn(*args)
         return
     elif entry.sync_fn is not None:
-        result = entry.sync_fn(*args)
-    elif entry.is_async:
-        result = entry.fn(*args)
-        if inspect.isawaitable(result):
-            result = yield (_AWAIT, result)
+        result, is_async = entry.sync_fn(*args), False
     else:
-        result = entry.fn(*args)
+        result, is_async = entry.fn(*args), entry.is_async
     if result is not None:
-        if isinstance(result, concurrent.futures.Future):
-            yield (_FUTURE, result)
-        elif inspect.isawaitable(result):
-            yield (_AWAIT, result)
+        yield from _settle(result, is_async)
 
 
 def _after_handler_gen(nxt: NextCallable, response: "RouterResponse") -> Gen:
@@ -274,24 +278,13 @@ def _run_handlers_gen(element: RouterElement, request: "RouterRequest", response
         request.parameters = parameters
         nxt = NextCallable()
         try:
-            if on_loop and entry.is_async:
-                # The common case on the loop, inlined: an async def that returns None.
+            if entry.is_async if on_loop else (entry.kind == "sync" and entry.router is None
+                                                and entry.gen_fn is None):
+                # The common case, inlined (no _invoke_gen generator): an async def on the
+                # loop, a plain def on a worker, that returns None.
                 result = entry.fn(request, response, nxt)
                 if result is not None:
-                    result = (yield (_AWAIT, result)) if inspect.isawaitable(result) else None
-                    if result is not None:
-                        if isinstance(result, concurrent.futures.Future):
-                            yield (_FUTURE, result)
-                        elif inspect.isawaitable(result):
-                            yield (_AWAIT, result)
-            elif not on_loop and entry.kind == "sync" and entry.router is None and entry.gen_fn is None:
-                # The common case, inlined: a plain def that returns None.
-                result = entry.fn(request, response, nxt)
-                if result is not None:
-                    if isinstance(result, concurrent.futures.Future):
-                        yield (_FUTURE, result)
-                    elif inspect.isawaitable(result):
-                        yield (_AWAIT, result)
+                    yield from _settle(result, on_loop)
             else:
                 yield from _invoke_gen(entry, (request, response, nxt), on_loop)
         except Exception as exc:  # noqa: BLE001 - user code: logged, answered 500

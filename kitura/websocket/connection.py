@@ -171,10 +171,7 @@ class WebSocketConnection(asyncio.Protocol):
         self._batched = 0
         out = proto.data_to_send()
         if out:
-            if len(out) == 1:
-                self._transport.write(out[0])
-            else:
-                self._transport.writelines(out)
+            self._write(out)
         if proto.state is _CLOSED and not self._closed:
             self._finish_close()
 
@@ -182,11 +179,7 @@ class WebSocketConnection(asyncio.Protocol):
         """Deliver a lone message (str or bytes) or the events of one read, in order."""
         kind = got.__class__
         if kind is str or kind is bytes:
-            fn = self.service.received_text if kind is str else self.service.received_binary
-            if self._backlog is None:
-                self._call(fn, (got, self))
-            else:
-                self._backlog.append((fn, (got, self)))
+            self._deliver(self.service.received_text if kind is str else self.service.received_binary, (got, self))
             return
         for event in got:
             kind = type(event)
@@ -394,8 +387,7 @@ class WebSocketConnection(asyncio.Protocol):
     def _ping_now(self, payload: bytes) -> None:
         if not self._closed:
             self._proto.send_ping(payload)
-            self._batched = 0
-            self._write(self._proto.data_to_send() or [b""])
+            self._write_out()  # the frames queued before it, then the Ping
 
     # --- closing -------------------------------------------------------------------
     def close(self, reason: Optional[WebSocketCloseReasonCode] = None, description: Optional[str] = None) -> None:

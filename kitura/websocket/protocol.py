@@ -254,19 +254,39 @@ class ServerProtocol:
         Bytes are ignored once the state is CLOSED (after the peer's Close,
         after ``fail``, after EOF) and while a Close is held back.
         """
+        message = self.receive_message(data)
+        if message is not None:
+            self._events.append(TextMessage(message) if message.__class__ is str else BinaryMessage(message))
+
+    def receive_message(self, data: bytes) -> str | bytes | None:
+        """Added member: ``receive_data`` that hands out a lone message directly.
+
+        When ``data`` is exactly one whole uncompressed text or binary message
+        in one frame, nothing is buffered or being assembled and no events wait
+        for ``events_received``, return it (``str`` for text, ``bytes`` for
+        binary) instead of queuing an event: the caller delivers it as it would
+        the ``TextMessage``/``BinaryMessage``. Otherwise do what ``receive_data``
+        does and return ``None``; events, if any, are then in ``events_received()``.
+        """
         if self._halted:  # CLOSED, or a held-back Close (see data_to_send)
-            return
-        reader = self._reader
-        events = self._events
-        if not reader._buf and not self._msg_opcode and not self._debug:
-            # Fastest path: ``data`` is exactly one whole uncompressed text or binary
-            # message in one frame, and nothing is buffered or being assembled (an
-            # echo or chat message): what the loop below would do, in one call.
-            # Anything else, invalid UTF-8 included, takes the loop.
+            return None
+        if not self._reader._buf and not self._msg_opcode and not self._debug:
+            # Fastest path (an echo or chat message): what _parse would do, in one call.
+            # Anything else, invalid UTF-8 included, takes _parse.
             message = parse_message(data, self._limit)
             if message is not None:
-                events.append(TextMessage(message) if message.__class__ is str else BinaryMessage(message))
-                return
+                if not self._events:
+                    return message
+                # Events wait: this message goes after them.
+                self._events.append(TextMessage(message) if message.__class__ is str else BinaryMessage(message))
+                return None
+        self._parse(data)
+        return None
+
+    def _parse(self, data: bytes) -> None:
+        """The general input path: frames of any kind, split anywhere."""
+        reader = self._reader
+        events = self._events
         try:
             reader.feed(data)
             while True:
@@ -303,25 +323,6 @@ class ServerProtocol:
             # RFC 6455 7.4.1: 1011, an unexpected condition; no details to the peer.
             self._logger.exception("unexpected error while processing WebSocket data")
             self._fail_input(1011, "")
-
-    def receive_message(self, data: bytes) -> str | bytes | None:
-        """Added member: ``receive_data`` that hands out a lone message directly.
-
-        When ``data`` is exactly one whole uncompressed text or binary message
-        in one frame and the protocol has nothing buffered, pending or held
-        (no events waiting for ``events_received``), return it (``str`` for
-        text, ``bytes`` for binary) instead of queuing an event: the caller
-        delivers it as it would the ``TextMessage``/``BinaryMessage``. Otherwise
-        do what ``receive_data`` does and return ``None``; events, if any, are
-        then in ``events_received()``.
-        """
-        if not self._events and not self._halted and not self._msg_opcode and not self._reader._buf \
-                and not self._debug:
-            message = parse_message(data, self._limit)
-            if message is not None:
-                return message
-        self.receive_data(data)
-        return None
 
     def receive_eof(self) -> None:
         """The peer closed the TCP connection (or it was lost).

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from kitura.net import ServerRequest, ServerResponse
 from kitura.net import http11
-from kitura.net import response as response_module
 from kitura.net.headers import HeadersContainer
 from kitura.net.http11 import c_join_head, join_head, py_join_head
 
@@ -71,7 +70,7 @@ def _head_of(status, pairs, body, version=(1, 1)):
                                    [("X-Snow", "☃")], [("Connection", "close")]])
 def test_server_response_heads_are_the_same_on_both_paths(monkeypatch, use_c, pairs):
     if not use_c:
-        monkeypatch.setattr(response_module, "c_join_head", None)
+        monkeypatch.setattr(http11, "c_join_head", None)
     head = _head_of(200, pairs, b"hello")
     date = http11.http_date()
     lines = [b"HTTP/1.1 200 OK"]

@@ -116,6 +116,13 @@ def texts(n: int, prefix: str = "m") -> bytes:
     return b"".join(client_frame(1, f"{prefix}{i}".encode()) for i in range(n))
 
 
+def chat_room(make, receivers: int, **options):
+    """A Chat service, its sender and ``receivers`` receiving connections."""
+    service = Chat()
+    entry = ServiceEntry(service, "/chat", **options)
+    return service, make(entry), [make(entry) for _ in range(receivers)]
+
+
 def test_broadcast_in_one_read_is_one_write_per_receiver_in_order(make):
     entry = ServiceEntry(Chat(), "/chat")
     sender = make(entry)
@@ -158,10 +165,7 @@ def test_sends_outside_a_batch_are_written_at_once(make):
 
 
 def test_a_callback_that_raises_does_not_strand_what_was_queued(make, caplog):
-    service = Chat()
-    entry = ServiceEntry(service, "/chat")
-    sender = make(entry)
-    receivers = [make(entry) for _ in range(3)]
+    service, sender, receivers = chat_room(make, 3)
 
     def on_text(message, from_):
         if message == "boom":
@@ -181,10 +185,7 @@ def test_an_exception_escaping_the_delivery_still_flushes(make):
     class Escape(BaseException):
         pass
 
-    service = Chat()
-    entry = ServiceEntry(service, "/chat")
-    sender = make(entry)
-    receivers = [make(entry) for _ in range(3)]
+    service, sender, receivers = chat_room(make, 3)
 
     def on_text(message, from_):
         if message == "escape":
@@ -204,10 +205,7 @@ def test_an_exception_escaping_the_delivery_still_flushes(make):
 
 
 def test_a_receiver_that_disconnects_mid_batch_does_not_break_the_others(make):
-    service = Chat()
-    entry = ServiceEntry(service, "/chat")
-    sender = make(entry)
-    receivers = [make(entry) for _ in range(4)]
+    service, sender, receivers = chat_room(make, 4)
     gone, dropped = receivers[1], receivers[2]
 
     def on_text(message, from_):
@@ -241,10 +239,7 @@ def test_a_broken_transport_does_not_strand_the_others(make, caplog):
 
 
 def test_close_after_queued_messages_goes_after_them(make):
-    service = Chat()
-    entry = ServiceEntry(service, "/chat")
-    sender = make(entry)
-    receiver = make(entry)
+    service, sender, (receiver,) = chat_room(make, 1)
 
     def on_text(message, from_):
         if message == "bye":
@@ -259,10 +254,7 @@ def test_close_after_queued_messages_goes_after_them(make):
 
 
 def test_a_batch_never_exceeds_write_limit_before_it_is_written(make):
-    service = Chat()
-    entry = ServiceEntry(service, "/chat", write_limit=1000)
-    sender = make(entry)
-    receiver = make(entry)
+    _, sender, (receiver,) = chat_room(make, 1, write_limit=1000)
     payload = b"x" * 300
     sender.data_received(b"".join(client_frame(1, payload + str(i).encode()) for i in range(10)))
     writes = receiver._transport.writes
@@ -272,10 +264,7 @@ def test_a_batch_never_exceeds_write_limit_before_it_is_written(make):
 
 
 def test_the_send_buffer_check_counts_queued_bytes(make, caplog):
-    service = Chat()
-    entry = ServiceEntry(service, "/chat", write_limit=64 * 1024, max_send_buffer=1000)
-    sender = make(entry)
-    receiver = make(entry)
+    _, sender, (receiver,) = chat_room(make, 1, write_limit=64 * 1024, max_send_buffer=1000)
     payload = b"x" * 300
     sender.data_received(b"".join(client_frame(1, payload) for _ in range(5)))
     # 4 frames of 302 bytes pass 1000 queued bytes: the 5th send closes with 1008

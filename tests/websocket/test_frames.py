@@ -261,39 +261,16 @@ def test_serialize_then_parse_round_trip(frames: list[tuple[int, bytes, bool, bo
 # ------------------------------------------------------------ take_partial
 
 
-def test_take_partial_hands_out_each_payload_byte_once() -> None:
-    payload = bytes(range(200))
-    data = client_frame(OP_TEXT, payload, fin=False) + client_frame(OP_PING, b"p")
+def feed_in_cuts(data: bytes, cuts: list[int]) -> tuple[FrameReader, Frame | None, list[tuple[int, bytes]], list]:
+    """Feed ``data`` to a FrameReader cut at ``cuts`` (ascending), taking the partial payload
+    after each piece until a frame completes: (the reader, the frame, the parts taken,
+    what a second take_partial right after each part gave)."""
     reader = FrameReader()
     pos = 0
-    pieces = []
-    for cut in (3, 4, 9, 10, 11, 17, 60, 61, 150, len(data)):  # header 4 + mask 4, then payload
-        reader.feed(data[pos:cut])
-        pos = cut
-        frame = reader.next_frame()
-        if frame is not None:
-            break
-        part = reader.take_partial()
-        if part is not None:
-            assert part[0] == OP_TEXT  # b0 without FIN
-            assert part[1]
-            pieces.append(part[1])
-        assert reader.take_partial() is None  # nothing new
-    assert frame is not None
-    assert (frame.fin, frame.opcode) == (False, OP_TEXT)
-    assert len(pieces) >= 5
-    assert b"".join(pieces) + frame.payload == payload  # the rest only, unmasked with the rotated key
-    assert reader.next_frame() == Frame(True, 0, OP_PING, b"p")
-
-
-@given(payload=st.binary(min_size=1, max_size=300), cuts=st.lists(st.integers(min_value=1, max_value=310), max_size=12))
-def test_take_partial_any_cuts(payload: bytes, cuts: list[int]) -> None:
-    data = client_frame(OP_CONT, payload)
-    reader = FrameReader()
-    pos = 0
-    pieces = []
+    parts: list[tuple[int, bytes]] = []
+    second_takes = []
     frame = None
-    for cut in sorted(set(cuts)) + [len(data)]:
+    for cut in cuts:
         if cut <= pos:
             continue
         reader.feed(data[pos:cut])
@@ -303,9 +280,33 @@ def test_take_partial_any_cuts(payload: bytes, cuts: list[int]) -> None:
             break
         part = reader.take_partial()
         if part is not None:
-            pieces.append(part[1])
+            parts.append(part)
+        second_takes.append(reader.take_partial())
+    return reader, frame, parts, second_takes
+
+
+def test_take_partial_hands_out_each_payload_byte_once() -> None:
+    payload = bytes(range(200))
+    data = client_frame(OP_TEXT, payload, fin=False) + client_frame(OP_PING, b"p")
+    # header 4 + mask 4, then payload
+    reader, frame, parts, second_takes = feed_in_cuts(data, [3, 4, 9, 10, 11, 17, 60, 61, 150, len(data)])
+    for opcode, piece in parts:
+        assert opcode == OP_TEXT  # b0 without FIN
+        assert piece
+    assert all(take is None for take in second_takes)  # nothing new
     assert frame is not None
-    assert b"".join(pieces) + frame.payload == payload
+    assert (frame.fin, frame.opcode) == (False, OP_TEXT)
+    assert len(parts) >= 5
+    assert b"".join(p for _, p in parts) + frame.payload == payload  # the rest only, unmasked with the rotated key
+    assert reader.next_frame() == Frame(True, 0, OP_PING, b"p")
+
+
+@given(payload=st.binary(min_size=1, max_size=300), cuts=st.lists(st.integers(min_value=1, max_value=310), max_size=12))
+def test_take_partial_any_cuts(payload: bytes, cuts: list[int]) -> None:
+    data = client_frame(OP_CONT, payload)
+    reader, frame, parts, _ = feed_in_cuts(data, sorted(set(cuts)) + [len(data)])
+    assert frame is not None
+    assert b"".join(p for _, p in parts) + frame.payload == payload
     assert reader.buffered == 0
 
 
