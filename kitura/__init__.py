@@ -2,8 +2,10 @@
 
 Sub-packages: `kitura.net` (KituraNet, the HTTP/1.1 server), `kitura.websocket`
 (Kitura-WebSocket, RFC 6455 + RFC 7692), `kitura.log` (HeliumLogger/LoggerAPI),
-`kitura.router` (Kitura's Router). The Router layer's names are importable from
-here (``from kitura import Kitura, Router``); they load on first use, so
+`kitura.router` (Kitura's Router). The Router layer's names, and the KituraNet names
+Swift's ``import Kitura`` gives an app (``HTTPStatusCode``, ``ServerOptions``), are
+importable from here (``from kitura import Kitura, Router, HTTPStatusCode``); they load
+on first use, so
 ``import kitura.websocket`` or ``import kitura.net`` alone stays light.
 """
 from __future__ import annotations
@@ -17,7 +19,14 @@ __all__ = [
     "BodyParser", "BodyParserMultiValue", "ParsedBody", "Part", "StaticFileServer", "StaticFileServerOptions",
     "CacheOptions", "ResponseHeadersSetter", "RequestError", "DecodingError", "ContentType", "JSONPError",
     "TemplateEngine", "TemplatingError",
+    # Swift's ``import Kitura`` also gives an app these (Kitura's typealiases of
+    # KituraNet's ``HTTPStatusCode`` and ``ServerOptions``, and its TypeSafeMiddleware).
+    "HTTPStatusCode", "ServerOptions", "TypeSafeMiddleware",
 ]
+
+# Where each name that is not the Router layer's lives.
+_HOMES = {"Kitura": "kitura.app", "HTTPStatusCode": "kitura.net.status", "ServerOptions": "kitura.net.options",
+          "TypeSafeMiddleware": "kitura.contracts"}
 
 if TYPE_CHECKING:
     from kitura.app import Kitura
@@ -26,11 +35,15 @@ if TYPE_CHECKING:
                                Part, RequestError, ResponseHeadersSetter, Router, RouterHandler, RouterMethod,
                                RouterMiddleware, RouterParameterHandler, RouterRequest, RouterResponse,
                                StaticFileServer, StaticFileServerOptions, TemplateEngine, TemplatingError)
+    from kitura.contracts import TypeSafeMiddleware
+    from kitura.net.options import ServerOptions
+    from kitura.net.status import HTTPStatusCode
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Kitura":
-        value = importlib.import_module("kitura.app").Kitura
+    home = _HOMES.get(name)
+    if home is not None:
+        value = getattr(importlib.import_module(home), name)
     elif name in __all__:
         value = getattr(importlib.import_module("kitura.router"), name)
     else:
