@@ -182,3 +182,134 @@ class TestDefectsFoundOnTheWay:
         assert reply.status == 200
         import json
         assert json.loads(reply.body) == [["", "no headers here"], ["n", "named"]]
+
+
+class TestHeldNextKeepsTheResponseOpen:
+    """A handler that hands ``next`` to a timer, thread or callback and returns: the response
+    stays open while ``next`` is referenced (Swift's reference counting), as Kitura's does."""
+
+    def test_sync_handler_finishes_200_ms_later_from_a_timer(self, serve):
+        # router.get("/late") { request, response, next in
+        #     DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { response.send("late"); next() } }
+        import threading
+
+        from kitura import Router
+
+        router = Router()
+
+        def late(request, response, next):
+            def finish():
+                response.send("late")
+                next()
+            threading.Timer(0.2, finish).start()
+
+        router.get("/late", late)
+        reply = serve(router).get("/late")
+        assert (reply.status, reply.text) == (200, "late")
+
+    def test_async_handler_finishes_200_ms_later_from_a_timer(self, serve):
+        import threading
+
+        from kitura import Router
+
+        router = Router()
+
+        async def late(request, response, next):
+            def finish():
+                response.send("late async")
+                next()
+            threading.Timer(0.2, finish).start()
+
+        router.get("/late", late)
+        reply = serve(router).get("/late")
+        assert (reply.status, reply.text) == (200, "late async")
+
+    def test_next_called_from_a_callback_runs_the_rest_of_the_chain(self, serve):
+        # database.query(...) { rows in request.userInfo["rows"] = rows; next() }
+        import concurrent.futures
+
+        from kitura import Router
+
+        pool = concurrent.futures.ThreadPoolExecutor(1)
+        router = Router()
+
+        def load(request, response, next):
+            def query():
+                import time
+                time.sleep(0.05)
+                return ["a", "b"]
+
+            def done(future):
+                request.user_info["rows"] = future.result()
+                next()
+            pool.submit(query).add_done_callback(done)
+
+        def show(request, response, next):
+            response.send(",".join(request.user_info["rows"]))
+            next()
+
+        router.get("/rows", load, show)
+        try:
+            reply = serve(router).get("/rows")
+        finally:
+            pool.shutdown()
+        assert (reply.status, reply.text) == (200, "a,b")
+
+    def test_response_ended_from_a_timer_that_holds_next(self, serve):
+        import threading
+
+        from kitura import Router
+
+        router = Router()
+
+        async def late(request, response, next):
+            def finish():
+                assert next is not None     # the closure holds next, as Swift's would
+                response.send("ended").end()
+            threading.Timer(0.1, finish).start()
+
+        router.get("/late", late)
+        reply = serve(router).get("/late")
+        assert (reply.status, reply.text) == (200, "ended")
+
+    def test_dropped_next_ends_with_503(self, serve):
+        from kitura import Router
+
+        router = Router()
+
+        def forgets(request, response, next):
+            response.headers["X-Seen"] = "yes"
+
+        router.get("/drop", forgets)
+        reply = serve(router).get("/drop")
+        assert reply.status == 503 and reply.header("X-Seen") == "yes"
+
+    def test_next_released_by_a_timer_without_a_call_ends_with_503(self, serve):
+        import threading
+
+        from kitura import Router
+
+        router = Router()
+
+        def holds(request, response, next):
+            threading.Timer(0.1, lambda: next).start()   # holds next, then lets it go
+
+        router.get("/release", holds)
+        assert serve(router).get("/release").status == 503
+
+    def test_next_kept_forever_ends_after_the_fallback_timeout(self, serve, monkeypatch, caplog):
+        from kitura import Router
+        from kitura.router import walker
+
+        monkeypatch.setattr(walker, "HELD_NEXT_TIMEOUT", 0.2)
+        kept = []
+        router = Router()
+
+        def keeps(request, response, next):
+            kept.append(next)
+
+        router.get("/kept", keeps)
+        with caplog.at_level(logging.WARNING, logger="kitura.router"):
+            assert serve(router).get("/kept").status == 503
+        assert "kept next() for 0.2s" in caplog.text
+        kept[0]()       # too late: nothing happens
