@@ -1,10 +1,25 @@
 """The literal-port traps (issue 10): each test is the Swift line a Kitura app has, ported as it is."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
+from urllib.parse import ParseResult, SplitResult
 
 import pytest
+
+
+@dataclasses.dataclass
+class Link:
+    href: SplitResult
+    title: str | None = None
+
+
+@dataclasses.dataclass
+class Page:
+    url: ParseResult
+    next_page: ParseResult | None = None
+    note: str | None = None
 
 
 class TestImportKituraGivesWhatSwiftsDoes:
@@ -313,3 +328,42 @@ class TestHeldNextKeepsTheResponseOpen:
             assert serve(router).get("/kept").status == 503
         assert "kept next() for 0.2s" in caplog.text
         kept[0]()       # too late: nothing happens
+
+
+class TestCodableModelsAsSwiftsJSONEncoder:
+    def test_url_field_is_sent_as_a_string_and_read_back(self, serve):
+        # struct Link: Codable { let href: URL; let title: String? }
+        # router.post("/links") { (link: Link, respondWith: (Link?, RequestError?) -> Void) in respondWith(link, nil) }
+        import json
+        from urllib.parse import urlsplit
+
+        from kitura import Router
+
+        router = Router()
+        seen = []
+
+        def add_link(link: Link, respond_with):
+            seen.append(link)
+            respond_with(link, None)
+
+        router.post("/links", add_link)
+        reply = serve(router).post("/links", '{"href": "https://kitura.dev/docs?x=1#top"}',
+                                   headers={"Content-Type": "application/json"})
+        assert reply.status == 201
+        assert seen == [Link(href=urlsplit("https://kitura.dev/docs?x=1#top"))]
+        # the URL as a string, the nil title left out (Swift's JSONEncoder)
+        assert json.loads(reply.body) == {"href": "https://kitura.dev/docs?x=1#top"}
+
+    def test_codec_urls_and_nulls(self, monkeypatch):
+        from urllib.parse import urlparse
+
+        from kitura.router import codable
+
+        page = Page(url=urlparse("http://a/b;p?q"))
+        assert codable.to_jsonable(page) == {"url": "http://a/b;p?q"}
+        assert codable.decode_model(Page, {"url": "http://a/b;p?q", "note": None}) == page
+        assert codable.to_jsonable([None, {"k": None}]) == [None, {"k": None}]   # only model fields are left out
+        with pytest.raises(codable.DecodingError, match="Invalid URL at url"):
+            codable.decode_model(Page, {"url": "http://[::1"})
+        monkeypatch.setattr(codable, "KEEP_NULLS", True)
+        assert codable.to_jsonable(page) == {"url": "http://a/b;p?q", "next_page": None, "note": None}
