@@ -5,10 +5,10 @@ Import direction: kitura.router -> kitura.net -> kitura.log. Never kitura.websoc
 from __future__ import annotations
 
 from .body_parser import BodyParser, BodyParserMultiValue, ParsedBody, Part
-from .codable import DecodingError, RequestError
 from .content_type import ContentType
 from .cookies import AdditionalCookieAttribute, Cookie
 from .element import RouterMethod
+from .errors import DecodingError, RequestError
 from .headers import Headers
 from .middleware import RouterHandler, RouterMiddleware, RouterParameterHandler
 from .request import HTTPVersion, RouterRequest

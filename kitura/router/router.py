@@ -14,7 +14,9 @@ import os
 from functools import partial
 from typing import Any, Callable, Generator, Iterable, Sequence
 
+from .codable import is_codable_handler, make_codable_element
 from .element import HandlerEntry, RouterElement, RouterMethod
+from .errors import RequestError
 from .request import RouterRequest
 from .response import RouterResponse
 from .templating import TemplateEngine, TemplatingError
@@ -161,7 +163,6 @@ class Router(_DelegateBase):
         return self
 
     def _add_handlers(self, method: RouterMethod, path: str | None, handlers: list[Any]) -> None:
-        from .codable import is_codable_handler, make_codable_element
         entries: list[HandlerEntry] = []
         for h in handlers:
             if isinstance(h, Router) or (not inspect.isroutine(h) and hasattr(h, "handle")):
@@ -435,7 +436,6 @@ class Router(_DelegateBase):
         error = res.error
         if error is not None:
             if not res.invoked_send:
-                from .codable import RequestError
                 if isinstance(error, RequestError):
                     error.apply_to(res)
                 elif res._status == -1:
