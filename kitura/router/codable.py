@@ -1,53 +1,95 @@
 """Codable routing: handlers that take and give type-hinted models (Kitura's CodableRouter).
 
-A handler whose last parameter is named ``respond_with`` is Codable; its other
-parameters, by type hint, are: an identifier (named ``id``, or hinted int/str/
-UUID: the route gets ``/:id``), a query model (a dataclass, for GET and
-DELETE), or a body model (a dataclass, list or dict, for POST, PUT and PATCH).
-``respond_with`` may be called later, from any thread.
+A handler is recognised by its shape, as Swift picks the Codable overload by type:
+its parameters, by type hint, are TypeSafeMiddleware instances (produced by the
+middleware's ``handle``, never decoded from the request), an identifier (named
+``id``, or hinted int/str/float/UUID: the route gets ``/:id``), a query model (a
+dataclass, for GET and DELETE) or a body model (for POST, PUT and PATCH), and
+last the completion, whatever its name (``completion``, ``respond_with``,
+``respondWith``, ``callback``). A handler that fits neither this shape nor the
+raw ``(request, response, next)`` one is refused when it is registered.
 
+The completion may be called later, from any thread. The adapter is written once,
+as a walk generator (see walker.py), and driven by either walk driver.
 The models' JSON codec is in codec.py, ``RequestError`` and ``DecodingError``
-in errors.py.
+in errors.py, the body coders and ``MediaType`` in coders.py and media_type.py.
 """
 from __future__ import annotations
 
-import asyncio
+import collections
+import collections.abc
+import concurrent.futures
 import dataclasses
+import enum
 import inspect
 import logging
-import threading
 import types
 import typing
 import uuid
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
-from .codec import _type_name, decode_body, decode_query, to_jsonable
+from kitura.contracts import TypeSafeMiddleware
+
+from .codec import _type_name, decode_query
+from .coders import JSONEncoder, select_decoder, select_encoder
 from .element import HandlerEntry, RouterElement, RouterMethod, is_async_callable
 from .errors import DecodingError, RequestError
-from .walker import _AWAIT, run_sync
+from .request import RouterRequest
+from .response import RouterResponse
+from .walker import _AWAIT, _FUTURE, _SYNC, drive_on_loop
 
 if TYPE_CHECKING:
-    from .request import RouterRequest
-    from .response import RouterResponse
     from .router import Router
 
-__all__ = ["is_codable_handler", "make_codable_element"]
+__all__ = ["ArgKind", "CodableArg", "CodableRoute", "codable_shape", "make_codable_element", "HANDLER_SHAPES"]
 
 logger = logging.getLogger("kitura.router")
 
+HANDLER_SHAPES = (
+    "A route handler has one of two shapes. Raw: (request, response, next). Codable: "
+    "[TypeSafeMiddleware parameters...], [an identifier: named `id` or hinted int/str/float/UUID], "
+    "[a query model: a dataclass, for GET/DELETE | a body model: a dataclass, list or dict of them, "
+    "for POST/PUT/PATCH], and last the completion, whatever its name "
+    "(e.g. `def get_todos(completion)`, `def get_todo(id: int, respond_with)`, "
+    "`def add(user: MyBasicAuth, todo: Todo, callback)`)."
+)
 
-# -- Codable handlers -----------------------------------------------------
-def is_codable_handler(fn: Any) -> bool:
-    """A handler whose last parameter is named ``respond_with``."""
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    return bool(params) and params[-1].name == "respond_with"
 
-
+# -- the shape of a handler ----------------------------------------------------
 _IDENTIFIER_TYPES = (int, str, uuid.UUID, float)
 _SUCCESS_STATUS = {RouterMethod.POST: 201, RouterMethod.DELETE: 204}
+_QUERY_METHODS = (RouterMethod.GET, RouterMethod.DELETE, RouterMethod.HEAD)
+_RAW_TYPES = (RouterRequest, RouterResponse)
+
+
+class ArgKind(enum.Enum):
+    """What a Codable handler's parameter is, and where its value comes from."""
+
+    MIDDLEWARE = "TypeSafeMiddleware"   # the middleware's handle() produces it
+    ID = "identifier"                   # the trailing :id path parameter
+    QUERY = "query model"               # the query string
+    BODY = "body model"                 # the request body, through router.decoders
+
+
+@dataclasses.dataclass(frozen=True)
+class CodableArg:
+    kind: ArgKind
+    name: str
+    type: Any
+    optional: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class CodableRoute:
+    """A registered Codable route, as the OpenAPI generator reads it."""
+
+    method: RouterMethod
+    path: str
+    handler: Callable[..., Any]
+    args: tuple[CodableArg, ...]
+    output: Any              # the completion's model type, from its hint (None when not hinted)
+    returns_id: bool         # the completion is (id, output, error)
 
 
 def _is_optional(tp: Any) -> tuple[bool, Any]:
@@ -58,34 +100,134 @@ def _is_optional(tp: Any) -> tuple[bool, Any]:
     return False, tp
 
 
-class _Arg:
-    __slots__ = ("kind", "name", "type", "optional")
+def is_type_safe_middleware(tp: Any) -> bool:
+    """A TypeSafeMiddleware subclass, or any class with a ``handle`` class (or static)
+    method: such a type is never decoded from the request, whatever else it is."""
+    if not isinstance(tp, type):
+        return False
+    if issubclass(tp, TypeSafeMiddleware):
+        return True
+    return isinstance(inspect.getattr_static(tp, "handle", None), (classmethod, staticmethod))
 
-    def __init__(self, kind: str, name: str, tp: Any, optional: bool) -> None:
-        self.kind, self.name, self.type, self.optional = kind, name, tp, optional
+
+def _is_model(tp: Any) -> bool:
+    base = typing.get_origin(tp) or tp
+    if base in (list, tuple, set, frozenset, dict):
+        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
+        return all(_is_model(a) or a in _IDENTIFIER_TYPES or a in (bool, typing.Any) for a in args)
+    if not isinstance(base, type) or base in _IDENTIFIER_TYPES or base is bool:
+        return False
+    return dataclasses.is_dataclass(base) or any(
+        callable(getattr(base, hook, None)) for hook in ("from_dict", "model_validate", "from_string"))
 
 
-def _analyse(method: RouterMethod, fn: Callable[..., Any]) -> list[_Arg]:
-    params = list(inspect.signature(fn).parameters.values())[:-1]
+def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
     try:
-        hints = typing.get_type_hints(fn)
-    except Exception:  # noqa: BLE001
-        hints = {}
-    args: list[_Arg] = []
-    for p in params:
-        tp = hints.get(p.name, Any)
-        optional, inner = _is_optional(tp)
-        optional = optional or p.default is None
-        if p.name == "id" or (inner in _IDENTIFIER_TYPES and p.name != "query"):
-            args.append(_Arg("id", p.name, inner if inner is not Any else str, optional))
-        elif method in (RouterMethod.GET, RouterMethod.DELETE, RouterMethod.HEAD):
-            if not dataclasses.is_dataclass(inner):
-                raise TypeError(f"Codable {method} handler {fn.__qualname__}: parameter {p.name!r} must be "
-                                "an identifier or a dataclass query model")
-            args.append(_Arg("query", p.name, inner, optional))
-        else:
-            args.append(_Arg("body", p.name, tp, False))
+        return typing.get_type_hints(fn)
+    except Exception:  # noqa: BLE001 - unresolved forward references: the plain annotations
+        target = fn.func if isinstance(fn, partial) else fn
+        target = target if inspect.isroutine(target) else getattr(target, "__call__", target)
+        return {k: v for k, v in getattr(target, "__annotations__", {}).items() if not isinstance(v, str)}
+
+
+def _marks_codable(p: inspect.Parameter, hint: Any) -> bool:
+    """A parameter only a Codable handler has: ``id``, or a model/middleware/identifier hint."""
+    if p.name == "id":
+        return True
+    inner = _is_optional(hint)[1]
+    return inner in _IDENTIFIER_TYPES or is_type_safe_middleware(inner) or _is_model(inner)
+
+
+def _refuse(fn: Callable[..., Any], why: str) -> TypeError:
+    name = getattr(fn, "__qualname__", None) or repr(fn)
+    try:
+        sig = str(inspect.signature(fn))
+    except (TypeError, ValueError):
+        sig = "(...)"
+    return TypeError(f"Route handler {name}{sig}: {why}. {HANDLER_SHAPES}")
+
+
+def codable_shape(method: RouterMethod, fn: Callable[..., Any]) -> list[CodableArg] | None:
+    """None for a raw ``(request, response, next)`` handler; the Codable parameters
+    (all but the completion) otherwise. Raises TypeError for a handler of no shape."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None                      # a builtin or C callable: taken as raw, as before
+    positional = [p for p in sig.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    varargs = any(p.kind is p.VAR_POSITIONAL for p in sig.parameters.values())
+    hints = _hints(fn)
+    if any(_is_optional(hints.get(p.name))[1] in _RAW_TYPES for p in positional):
+        return None
+    required = [p for p in positional if p.default is p.empty]
+    takes_three = len(required) <= 3 and (varargs or len(positional) >= 3)
+    if takes_three and not any(_marks_codable(p, hints.get(p.name)) for p in positional[:-1]):
+        return None
+    if not positional:
+        raise _refuse(fn, "it takes no positional parameter (a Codable handler's last one is its completion)")
+    completion = positional[-1]
+    completion_hint = hints.get(completion.name)
+    if completion_hint is not None and _marks_codable(completion, completion_hint):
+        raise _refuse(fn, f"its last parameter {completion.name!r} must be the completion, not a "
+                          f"{_type_name(completion_hint)}")
+    args: list[CodableArg] = []
+    for p in positional[:-1]:
+        args.append(_classify(method, fn, p, hints.get(p.name)))
+    counts = collections.Counter(a.kind for a in args)
+    for kind in (ArgKind.ID, ArgKind.QUERY, ArgKind.BODY):
+        if counts[kind] > 1:
+            raise _refuse(fn, f"it has {counts[kind]} {kind.value} parameters; a Codable handler takes at most one")
+    if counts[ArgKind.QUERY] and counts[ArgKind.BODY]:
+        raise _refuse(fn, "it takes both a query model and a body model")
+    seen_other = False
+    for a in args:
+        if a.kind is ArgKind.MIDDLEWARE and seen_other:
+            raise _refuse(fn, f"TypeSafeMiddleware parameter {a.name!r} must come before the identifier and models")
+        seen_other = seen_other or a.kind is not ArgKind.MIDDLEWARE
     return args
+
+
+def _classify(method: RouterMethod, fn: Callable[..., Any], p: inspect.Parameter, hint: Any) -> CodableArg:
+    optional, inner = _is_optional(hint)
+    optional = optional or p.default is None
+    if is_type_safe_middleware(inner):
+        if optional:
+            raise _refuse(fn, f"TypeSafeMiddleware parameter {p.name!r} cannot be optional: "
+                              "the route runs only when the middleware produces it")
+        return CodableArg(ArgKind.MIDDLEWARE, p.name, inner)
+    if inner in _IDENTIFIER_TYPES or (p.name == "id" and inner in (None, typing.Any)):
+        return CodableArg(ArgKind.ID, p.name, inner if inner in _IDENTIFIER_TYPES else str, optional)
+    if hint is None:
+        raise _refuse(fn, f"parameter {p.name!r} has no type hint (hint it with its model, "
+                          "identifier or TypeSafeMiddleware type)")
+    if method in _QUERY_METHODS:
+        if not dataclasses.is_dataclass(inner):
+            raise _refuse(fn, f"parameter {p.name!r} of type {_type_name(hint)} is neither a TypeSafeMiddleware, "
+                              f"an identifier nor a query model (a dataclass) for {method}")
+        return CodableArg(ArgKind.QUERY, p.name, inner, optional)
+    if not _is_model(inner):
+        raise _refuse(fn, f"parameter {p.name!r} of type {_type_name(hint)} is neither a TypeSafeMiddleware, "
+                          "an identifier nor a body model (a dataclass, a list or dict of them)")
+    return CodableArg(ArgKind.BODY, p.name, hint, False)
+
+
+def _completion_output(fn: Callable[..., Any]) -> tuple[Any, bool]:
+    """The output model and the (id, output, error) form, from the completion's Callable hint."""
+    try:
+        params = [p for p in inspect.signature(fn).parameters.values()]
+    except (TypeError, ValueError):
+        return None, False
+    hint = _hints(fn).get(params[-1].name) if params else None
+    if typing.get_origin(hint) is not collections.abc.Callable:
+        return None, False
+    call_args = typing.get_args(hint)[0] if typing.get_args(hint) else []
+    if not isinstance(call_args, (list, tuple)):
+        return None, False
+    models = [_is_optional(a)[1] for a in call_args if _is_optional(a)[1] is not RequestError]
+    if not models:
+        return None, False
+    return models[-1], len(models) == 2
 
 
 def _codable_path(path: str | None, wants_id: bool, fn: Callable[..., Any]) -> str:
@@ -103,41 +245,42 @@ def _codable_path(path: str | None, wants_id: bool, fn: Callable[..., Any]) -> s
     return path
 
 
+# -- the completions ------------------------------------------------------------
+class _MiddlewareCompletion:
+    """A TypeSafeMiddleware's ``completion(instance, error)``: any thread, once."""
+
+    __slots__ = ("future",)
+
+    def __init__(self) -> None:
+        self.future: concurrent.futures.Future[tuple[Any, Any]] = concurrent.futures.Future()
+
+    def __call__(self, instance: Any = None, error: Any = None) -> None:
+        try:
+            self.future.set_result((instance, error))
+        except concurrent.futures.InvalidStateError:
+            logger.warning("a TypeSafeMiddleware called its completion more than once")
+
+
 class _Responder:
-    """``respond_with``: ``(error)``, ``(output, error)`` or ``(id, output, error)``; any thread, once."""
+    """The handler's completion: ``(error)``, ``(output, error)`` or ``(id, output, error)``; any thread, once."""
 
-    __slots__ = ("_response", "_success", "_lock", "_called", "done", "_then")
+    __slots__ = ("_router", "_request", "_response", "_success", "future")
 
-    def __init__(self, response: "RouterResponse", success: int) -> None:
+    def __init__(self, router: "Router", request: RouterRequest, response: RouterResponse, success: int) -> None:
+        self._router = router
+        self._request = request
         self._response = response
         self._success = success
-        self._lock = threading.Lock()
-        self._called = False
-        self.done = False
-        self._then: Callable[[], None] | None = None
+        self.future: concurrent.futures.Future[None] = concurrent.futures.Future()
 
     def __call__(self, *args: Any, **kwargs: Any) -> None:
-        with self._lock:
-            if self._called:
-                logger.warning("respond_with called more than once")
-                return
-            self._called = True
+        if not self.future.set_running_or_notify_cancel():
+            logger.warning("the completion of a Codable handler was called more than once")
+            return
         try:
             self._respond(*args, **kwargs)
         finally:
-            with self._lock:
-                self.done = True
-                then = self._then
-            if then is not None:
-                then()
-
-    def on_done(self, then: Callable[[], None]) -> bool:
-        """Call ``then`` once the response is made; False (and no call) if it already is."""
-        with self._lock:
-            if self.done:
-                return False
-            self._then = then
-            return True
+            self.future.set_result(None)
 
     def _respond(self, *args: Any, error: Any = None, **kwargs: Any) -> None:
         response = self._response
@@ -168,96 +311,113 @@ class _Responder:
             response.headers["Location"] = str(ident)
         if output is not None:
             if isinstance(output, list) and output and all(isinstance(t, tuple) and len(t) == 2 for t in output):
-                output = [{str(to_jsonable(i)): m} for i, m in output]
-            response.send(json=output)
+                output = [{str(i): m} for i, m in output]
+            media_type, encoder = select_encoder(self._router, self._request)
+            if type(encoder) is JSONEncoder:
+                response.send(json=output)
+            else:
+                response.headers["Content-Type"] = media_type.description
+                response.send(data=encoder.encode(output))
         elif self._success == 200 and len(args) == 1 and args[0] is None:
             response.status(204)
 
 
-def _resolve(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_result(None)
+# -- the adapter ----------------------------------------------------------------
+def _decode_argument(router: "Router", a: CodableArg, request: RouterRequest, response: RouterResponse) -> Any:
+    """The value of an identifier, query or body parameter; raises _Refused (the answer is set)."""
+    if a.kind is ArgKind.ID:
+        raw = request.parameters.get("id")
+        try:
+            return a.type(raw) if raw is not None else None
+        except (TypeError, ValueError):
+            response.status(422).send(f"Could not parse the identifier {raw!r} as {_type_name(a.type)}")
+            raise _Refused from None
+    if a.kind is ArgKind.QUERY:
+        multi = request.query_parameters_multi_values
+        if a.optional and not multi:
+            return None
+        try:
+            return decode_query(a.type, multi)
+        except DecodingError as exc:
+            if a.optional:
+                return None
+            response.status(400).send(f"Could not decode the query parameters: {exc}")
+            raise _Refused from None
+    content_type = request.headers["Content-Type"]
+    decoder = select_decoder(router, content_type)
+    if decoder is None:
+        response.status(415).send(f"Unsupported Content-Type {content_type!r}: send one of "
+                                  + ", ".join(m.description for m in router.decoders))
+        raise _Refused
+    try:
+        return decoder.decode(a.type, from_=request.body_bytes())
+    except (DecodingError, ValueError) as exc:
+        response.status(422).send(f"Could not decode received data: {exc}")
+        raise _Refused from None
+
+
+class _Refused(Exception):
+    """The request does not fit the route; the answer is already set."""
+
+
+def _call(fn: Callable[..., Any], args: tuple[Any, ...], fn_is_async: bool,
+          on_loop: bool) -> Generator[Any, Any, None]:
+    if fn_is_async:
+        yield (_AWAIT, fn(*args))
+    elif on_loop:
+        yield (_SYNC, (fn, args))
+    else:
+        fn(*args)
+
+
+def _codable_walk(router: "Router", route: CodableRoute, fn_is_async: bool, success: int, on_loop: bool,
+                  request: RouterRequest, response: RouterResponse,
+                  next: Callable[[], None]) -> Generator[Any, Any, None]:
+    values: list[Any] = []
+    for a in route.args:
+        if a.kind is ArgKind.MIDDLEWARE:
+            completion = _MiddlewareCompletion()
+            handle = a.type.handle
+            yield from _call(handle, (request, response, completion), is_async_callable(handle), on_loop)
+            if not completion.future.done():
+                yield (_FUTURE, completion.future)
+            instance, error = completion.future.result()
+            if instance is None:
+                # As Kitura: the middleware's error status, 500 when it gave none; the route does not run.
+                if error is not None and not isinstance(error, RequestError):
+                    error = RequestError(500, str(error))
+                response.status(error.status if error is not None else 500)
+                next()
+                return
+            values.append(instance)
+            continue
+        try:
+            values.append(_decode_argument(router, a, request, response))
+        except _Refused:
+            next()
+            return
+    responder = _Responder(router, request, response, success)
+    yield from _call(route.handler, (*values, responder), fn_is_async, on_loop)
+    if not responder.future.done():
+        yield (_FUTURE, responder.future)
+    next()
 
 
 def make_codable_element(router: "Router", method: RouterMethod, path: str | None,
-                         fn: Callable[..., Any]) -> RouterElement:
-    """The RouterElement that runs a Codable handler."""
-    args = _analyse(method, fn)
-    wants_id = any(a.kind == "id" for a in args)
-    route = _codable_path(path, wants_id, fn)
+                         fn: Callable[..., Any], args: list[CodableArg]) -> RouterElement:
+    """The RouterElement that runs a Codable handler (``args`` from ``codable_shape``)."""
+    wants_id = any(a.kind is ArgKind.ID for a in args)
+    output, returns_id = _completion_output(fn)
+    route = CodableRoute(method, _codable_path(path, wants_id, fn), fn, tuple(args), output, returns_id)
+    router.codable_routes.append(route)
     success = _SUCCESS_STATUS.get(method, 200)
     fn_is_async = is_async_callable(fn)
 
-    def decode_arguments(request: "RouterRequest", response: "RouterResponse") -> list[Any] | None:
-        """The handler's arguments; None when the request does not fit (the answer is set)."""
-        values: list[Any] = []
-        for a in args:
-            if a.kind == "id":
-                raw = request.parameters.get("id")
-                try:
-                    values.append(a.type(raw) if raw is not None else None)
-                except (TypeError, ValueError):
-                    response.status(422).send(f"Could not parse the identifier {raw!r} as {_type_name(a.type)}")
-                    return None
-            elif a.kind == "query":
-                multi = request.query_parameters_multi_values
-                try:
-                    values.append(None if (a.optional and not multi) else decode_query(a.type, multi))
-                except DecodingError as exc:
-                    if not a.optional:
-                        response.status(400).send(f"Could not decode the query parameters: {exc}")
-                        return None
-                    values.append(None)
-            else:
-                content_type = request.headers["Content-Type"]
-                kind = (content_type or "").split(";", 1)[0].strip().lower()
-                if kind not in ("application/json", "application/x-www-form-urlencoded") and not kind.endswith("+json"):
-                    response.status(415).send(
-                        "Unsupported Content-Type: send application/json or application/x-www-form-urlencoded")
-                    return None
-                try:
-                    values.append(decode_body(a.type, request.body_bytes(), content_type))
-                except DecodingError as exc:
-                    response.status(422).send(f"Could not decode received data: {exc}")
-                    return None
-        return values
-
-    async def codable_handler(request: "RouterRequest", response: "RouterResponse", next: Callable[[], None]) -> None:
-        values = decode_arguments(request, response)
-        if values is None:
-            next()
-            return
-        responder = _Responder(response, success)
-        if fn_is_async:
-            await fn(*values, responder)
-        else:
-            await run_sync(fn, *values, responder)
-        if not responder.done:
-            loop = asyncio.get_running_loop()
-            fut: asyncio.Future[None] = loop.create_future()
-            def wake() -> None:
-                loop.call_soon_threadsafe(_resolve, fut)
-            if responder.on_done(wake):
-                await fut
-        next()
-
-    def codable_gen(request: "RouterRequest", response: "RouterResponse",
-                    next: Callable[[], None]) -> Generator[Any, Any, None]:
-        # The same, for the worker-thread walk (walker.walk_gen).
-        values = decode_arguments(request, response)
-        if values is None:
-            next()
-            return
-        responder = _Responder(response, success)
-        if fn_is_async:
-            yield (_AWAIT, fn(*values, responder))
-        else:
-            fn(*values, responder)
-        if responder.on_done(next):
-            response.defer()        # the walk waits for next(), which respond_with calls
-        else:
-            next()
+    async def codable_handler(request: RouterRequest, response: RouterResponse, next: Callable[[], None]) -> None:
+        await drive_on_loop(_codable_walk(router, route, fn_is_async, success, True, request, response, next),
+                            response)
 
     entry = HandlerEntry(codable_handler, is_async=True, name=getattr(fn, "__qualname__", repr(fn)),
-                         kind="dual" if fn_is_async else "sync", gen_fn=codable_gen)
-    return RouterElement(method, route, [entry], False, router.merge_parameters)
+                         kind="dual" if fn_is_async else "sync",
+                         gen_fn=partial(_codable_walk, router, route, fn_is_async, success, False))
+    return RouterElement(method, route.path, [entry], False, router.merge_parameters)

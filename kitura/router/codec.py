@@ -201,6 +201,15 @@ def _from_query_string(tp: Any, raw: str, name: str) -> Any:
         args = typing.get_args(tp)
         item = args[0] if args else str
         return (origin or tp)(_from_query_string(item, v, name) for v in raw.split(",") if v != "")
+    base = origin or tp
+    from_string = getattr(base, "from_string", None) if isinstance(base, type) else None
+    if from_string is not None:
+        # KituraContracts' query types (InclusiveRange[int], Ordering, ...) parse their own value.
+        args = typing.get_args(tp)
+        try:
+            return from_string(raw, args[0] if args else str)
+        except ValueError as exc:
+            raise DecodingError(f"Invalid value {raw!r} for '{name}': {exc}") from None
     if tp is str or tp is Any:
         return raw
     if tp is bool:
