@@ -127,7 +127,20 @@ def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - unresolved forward references: the plain annotations
         target = fn.func if isinstance(fn, partial) else fn
         target = target if inspect.isroutine(target) else getattr(target, "__call__", target)
-        return {k: v for k, v in getattr(target, "__annotations__", {}).items() if not isinstance(v, str)}
+        namespace = getattr(target, "__globals__", {})
+        hints = {}
+        for name, hint in getattr(target, "__annotations__", {}).items():
+            try:
+                while isinstance(hint, str) and not isinstance(hint, _Unresolved):
+                    hint = eval(hint, namespace)  # noqa: S307 - an annotation, as typing does
+                hints[name] = hint
+            except Exception:  # noqa: BLE001 - kept as text: _classify says it cannot be resolved
+                hints[name] = _Unresolved(hint)
+        return hints
+
+
+class _Unresolved(str):
+    """A string annotation that names nothing reachable from the handler's module."""
 
 
 def _marks_codable(p: inspect.Parameter, hint: Any) -> bool:
@@ -198,6 +211,9 @@ def _classify(method: RouterMethod, fn: Callable[..., Any], p: inspect.Parameter
         return CodableArg(ArgKind.MIDDLEWARE, p.name, inner)
     if inner in _IDENTIFIER_TYPES or (p.name == "id" and inner in (None, typing.Any)):
         return CodableArg(ArgKind.ID, p.name, inner if inner in _IDENTIFIER_TYPES else str, optional)
+    if isinstance(hint, _Unresolved):
+        raise _refuse(fn, f"the type hint {str(hint)!r} of parameter {p.name!r} cannot be resolved "
+                          "(define the type at module level)")
     if hint is None:
         raise _refuse(fn, f"parameter {p.name!r} has no type hint (hint it with its model, "
                           "identifier or TypeSafeMiddleware type)")
