@@ -23,6 +23,7 @@ import dataclasses
 import enum
 import inspect
 import logging
+import threading
 import types
 import typing
 import uuid
@@ -280,17 +281,21 @@ class _MiddlewareCompletion:
 class _Responder:
     """The handler's completion: ``(error)``, ``(output, error)`` or ``(id, output, error)``; any thread, once."""
 
-    __slots__ = ("_router", "_request", "_response", "_success", "future")
+    __slots__ = ("_router", "_request", "_response", "_success", "_lock", "_called", "future")
 
     def __init__(self, router: "Router", request: RouterRequest, response: RouterResponse, success: int) -> None:
         self._router = router
         self._request = request
         self._response = response
         self._success = success
+        self._lock = threading.Lock()
+        self._called = False
         self.future: concurrent.futures.Future[None] = concurrent.futures.Future()
 
     def __call__(self, *args: Any, **kwargs: Any) -> None:
-        if not self.future.set_running_or_notify_cancel():
+        with self._lock:
+            called, self._called = self._called, True
+        if called:
             logger.warning("the completion of a Codable handler was called more than once")
             return
         try:
@@ -331,9 +336,15 @@ class _Responder:
             media_type, encoder = select_encoder(self._router, self._request)
             if type(encoder) is JSONEncoder:
                 response.send(json=output)
-            else:
-                response.headers["Content-Type"] = media_type.description
-                response.send(data=encoder.encode(output))
+                return
+            try:
+                data = encoder.encode(output)
+            except Exception as exc:  # noqa: BLE001 - as Kitura: a warning and a 500
+                logger.warning("Failed to encode Codable object for sending: %s", exc)
+                response.status(500)
+                return
+            response.headers["Content-Type"] = media_type.description
+            response.send(data=data)
         elif self._success == 200 and len(args) == 1 and args[0] is None:
             response.status(204)
 

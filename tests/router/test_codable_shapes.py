@@ -348,6 +348,27 @@ def test_encoders_by_accept_and_decoders_by_content_type(serve):
     assert reply.status == 415 and "application/x-reversed" in reply.text
 
 
+class FailingEncoder:
+    def encode(self, value):
+        raise ValueError("cannot encode")
+
+
+def test_completion_twice_and_an_encoder_that_fails(serve, caplog):
+    router = Router()
+    router.encoders[MediaType("application/x-failing")] = FailingEncoder
+
+    def twice(completion):
+        completion(ToDo("once"), None)
+        completion(ToDo("twice"), None)
+    router.get("/twice", twice)
+    client = serve(router)
+    reply = client.get("/twice")
+    assert reply.status == 200 and json.loads(reply.body)["title"] == "once"
+    assert "called more than once" in caplog.text
+    reply = client.get("/twice", headers={"Accept": "application/x-failing"})
+    assert reply.status == 500 and "Failed to encode" in caplog.text
+
+
 def test_media_type():
     assert MediaType("Application/JSON; charset=utf-8") == MediaType.json
     assert MediaType.url_encoded.description == "application/x-www-form-urlencoded"
