@@ -184,10 +184,12 @@ def test_smoke_peers():
                         "--servers", ",".join(peers), "--loadgen", "python", "--duration", "0.5",
                         "--warmup", "0.1"],
                        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=100)
+    unavailable = [p for p in peers if f"skip ws-broadcast / {p}: unavailable" in r.stderr]
+    if len(unavailable) == len(peers):
+        pytest.skip("none of the C-backed peers can run here: " + r.stderr[-500:])
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     for peer in peers:
-        assert (f"ws-broadcast    {peer}" in r.stdout
-                or f"skip ws-broadcast / {peer}: unavailable" in r.stderr), peer
+        assert f"ws-broadcast    {peer}" in r.stdout or peer in unavailable, peer
 
 
 def test_a_server_that_does_not_start_is_a_failure(tmp_path):
