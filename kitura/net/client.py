@@ -36,6 +36,7 @@ DEFAULT_TIMEOUT = 60.0
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Foundation's .urlQueryAllowed: what Kitura leaves unencoded in a URL it percent-encodes.
 _URL_SAFE = "!$&'()*+,-./:;=?@_~[]"
+_CLOSED = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 _URL_PARTS = frozenset({"schema", "hostname", "port", "path", "username", "password"})
 
 
@@ -312,19 +313,15 @@ class ClientRequest:
         lines = self._head_lines(scheme, host, port, method, headers, body)
         chunked = any(n.lower() == "transfer-encoding" and "chunked" in v.lower() for n, v in lines)
         where = f"{method} {scheme}://{host}:{port}{target}"
+        if self.unix_domain_socket_path is not None:
+            where += f" (Unix socket {self.unix_domain_socket_path})"
         for attempt in (1, 2):
             conn, reused = POOL.take(origin, self.timeout)
             try:
-                conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-                for name, value in lines:
-                    conn.putheader(name, value)
-                if chunked:
-                    conn.endheaders(iter([body] if body else []), encode_chunked=True)
-                else:
-                    conn.endheaders(body)
+                body_cut = self._send(conn, method, target, lines, body, chunked)
                 raw = conn.getresponse()
                 data = raw.read()
-            except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
+            except _CLOSED as exc:
                 conn.close()
                 if reused and attempt == 1:
                     continue  # the server closed an idle keep-alive connection as we reused it
@@ -342,13 +339,35 @@ class ClientRequest:
             except (OSError, http.client.HTTPException, ValueError) as exc:
                 conn.close()
                 raise ClientRequestError(f"ClientRequest {where} failed: {type(exc).__name__}: {exc}") from exc
-            if self.close_connection or raw.will_close:
+            if self.close_connection or raw.will_close or body_cut:
                 conn.close()
             else:
                 POOL.give_back(origin, conn)
             return ClientResponse(raw.status, raw.getheaders(), data,
                                   http_version_major=raw.version // 10, http_version_minor=raw.version % 10)
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _send(conn: http.client.HTTPConnection, method: str, target: str, lines: list[tuple[str, str]],
+              body: Optional[bytes], chunked: bool) -> bool:
+        """Write the request; True when the server closed while the body was going out.
+
+        A server may answer before it has read the whole body and close (413 Payload Too
+        Large, say): the answer is then read as usual instead of reporting a broken pipe.
+        """
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        for name, value in lines:
+            conn.putheader(name, value)
+        try:
+            if chunked:
+                conn.endheaders(iter([body] if body else []), encode_chunked=True)
+            else:
+                conn.endheaders(body)
+        except _CLOSED:
+            if not body:
+                raise
+            return True
+        return False
 
     def _head_lines(self, scheme: str, host: str, port: int, method: str,
                     headers: dict[str, str], body: Optional[bytes]) -> list[tuple[str, str]]:
