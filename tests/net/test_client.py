@@ -362,3 +362,15 @@ def test_url_parts_cannot_be_set_after_creation():
         request.set(ClientRequest.Options.hostname("elsewhere"))
     with pytest.raises(TypeError, match="unknown ClientRequest option"):
         HTTP.request("http://localhost/", maximum_redirect=3)
+
+
+def test_end_on_a_running_loop_warns(stdlib_server, caplog):
+    async def main():
+        responses = []
+        HTTP.get(_url(stdlib_server, "/blocking"), responses.append)
+        return responses
+
+    with caplog.at_level("WARNING", logger="kitura.net.client"):
+        responses = asyncio.run(main())
+    assert responses[0].read_string() == "GET /blocking"
+    assert "end_async" in caplog.text
