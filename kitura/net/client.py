@@ -71,6 +71,12 @@ def _basic_auth(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
+def _authority(host: str, port: Optional[int] = None) -> str:
+    """``host[:port]`` as written in a URL or a Host header (an IPv6 literal in brackets)."""
+    name = f"[{host}]" if ":" in host else host
+    return name if port is None else f"{name}:{port}"
+
+
 def _has(headers: Mapping[str, str], name: str) -> bool:
     lower = name.lower()
     return any(key.lower() == lower for key in headers)
@@ -285,7 +291,7 @@ class ClientRequest:
             if response.status not in _REDIRECTS or location is None or redirects >= self.max_redirects:
                 return response
             redirects += 1
-            here = f"{scheme}://{host}:{port}{target}"
+            here = f"{scheme}://{_authority(host, port)}{target}"
             there = urlsplit(urljoin(here, location))
             if there.scheme not in ("http", "https") or not there.hostname:
                 return response
@@ -312,7 +318,7 @@ class ClientRequest:
         origin = Origin(scheme, host, port, self.unix_domain_socket_path, context)
         lines = self._head_lines(scheme, host, port, method, headers, body)
         chunked = any(n.lower() == "transfer-encoding" and "chunked" in v.lower() for n, v in lines)
-        where = f"{method} {scheme}://{host}:{port}{target}"
+        where = f"{method} {scheme}://{_authority(host, port)}{target}"
         if self.unix_domain_socket_path is not None:
             where += f" (Unix socket {self.unix_domain_socket_path})"
         for attempt in (1, 2):
@@ -375,7 +381,7 @@ class ClientRequest:
         lines = dict(headers)
         if not _has(lines, "Host"):
             default_port = 443 if scheme == "https" else 80
-            lines["Host"] = host if port == default_port else f"{host}:{port}"
+            lines["Host"] = _authority(host, None if port == default_port else port)
         if not _has(lines, "Accept"):
             lines["Accept"] = "*/*"
         if not _has(lines, "User-Agent"):

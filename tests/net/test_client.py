@@ -374,3 +374,20 @@ def test_end_on_a_running_loop_warns(stdlib_server, caplog):
         responses = asyncio.run(main())
     assert responses[0].read_string() == "GET /blocking"
     assert "end_async" in caplog.text
+
+
+def test_ipv6_literal_host():
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    server = HTTP.create_server()
+    server.delegate = Echo()
+    try:
+        server.listen(on=0, address="::1")
+    except OSError:
+        pytest.skip("::1 is not available here")
+    try:
+        responses = []
+        HTTP.get(f"http://[::1]:{server.port}/six", responses.append)
+        assert responses[0].read_string() == "GET /six "
+    finally:
+        server.stop()
