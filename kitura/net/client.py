@@ -82,6 +82,10 @@ def _has(headers: Mapping[str, str], name: str) -> bool:
     return any(key.lower() == lower for key in headers)
 
 
+def _is_chunked(lines: Iterable[tuple[str, str]]) -> bool:
+    return any(name.lower() == "transfer-encoding" and "chunked" in value.lower() for name, value in lines)
+
+
 def _drop(headers: dict[str, str], *names: str) -> None:
     lowered = {n.lower() for n in names}
     for key in [k for k in headers if k.lower() in lowered]:
@@ -221,11 +225,8 @@ class ClientRequest:
         if self._body is None:
             self._body = bytearray()
         self._body += data
-        if not self._chunked():
+        if not _is_chunked(self.headers.items()):
             self.headers["Content-Length"] = str(len(self._body))
-
-    def _chunked(self) -> bool:
-        return any(k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in self.headers.items())
 
     # --- sending -------------------------------------------------------------
     def end(self, data: Union[str, bytes, None] = None, close: bool = False) -> None:
@@ -317,7 +318,7 @@ class ClientRequest:
             context = self.ssl_context or _default_context(verify=not self.disable_ssl_verification)
         origin = Origin(scheme, host, port, self.unix_domain_socket_path, context)
         lines = self._head_lines(scheme, host, port, method, headers, body)
-        chunked = any(n.lower() == "transfer-encoding" and "chunked" in v.lower() for n, v in lines)
+        chunked = _is_chunked(lines)
         where = f"{method} {scheme}://{_authority(host, port)}{target}"
         if self.unix_domain_socket_path is not None:
             where += f" (Unix socket {self.unix_domain_socket_path})"
@@ -389,8 +390,7 @@ class ClientRequest:
         if self.close_connection:
             _drop(lines, "Connection")
             lines["Connection"] = "close"
-        chunked = any(k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in lines.items())
-        if chunked:
+        if _is_chunked(lines.items()):
             _drop(lines, "Content-Length")
         elif body is None and method in ("POST", "PUT", "PATCH") and not _has(lines, "Content-Length"):
             lines["Content-Length"] = "0"  # RFC 9110 8.6: a body-carrying method with no body says so
