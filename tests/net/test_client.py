@@ -391,3 +391,56 @@ def test_ipv6_literal_host():
         assert responses[0].read_string() == "GET /six "
     finally:
         server.stop()
+
+
+# --- the KituraTest harness of Kitura's generated projects, ported line for line ------
+def test_kitura_test_harness_ports_literally():
+    from kitura import Kitura
+
+    router = Router()
+
+    @router.post("/echo")
+    def echo(request, response, next):
+        response.send(f"{request.headers['Content-Type']}: {request.read_string()}")
+        next()
+
+    server = Kitura.add_http_server(on_port=0, on_address="127.0.0.1", with_=router)
+    Kitura.start()
+    port = server.port
+    fulfilled = []
+
+    def perform_request(method, path, expectation, headers=None, request_modifier=None, callback=None):
+        all_headers = {}
+        if headers is not None:
+            for header_name, header_value in headers.items():
+                all_headers[header_name] = header_value
+        if all_headers.get("Content-Type") is None:
+            all_headers["Content-Type"] = "text/plain"
+        options = [ClientRequest.Options.method(method), ClientRequest.Options.hostname("localhost"),
+                   ClientRequest.Options.port(port), ClientRequest.Options.path(path),
+                   ClientRequest.Options.headers(all_headers)]
+
+        def on_response(response):
+            if response is None:
+                expectation.append("response object was nil")
+                return
+            callback(response)
+
+        req = HTTP.request(options, on_response)
+        if request_modifier is not None:
+            request_modifier(req)
+        req.end()
+
+    try:
+        def check(response):
+            assert response.status_code == HTTPStatusCode.OK
+            data = bytearray()
+            count = response.read_all_data(into=data)
+            assert data.decode() == "text/plain: ported" and count == len(data)
+            fulfilled.append(True)
+
+        perform_request("post", "/echo", fulfilled, request_modifier=lambda req: req.write(from_="ported"),
+                        callback=check)
+        assert fulfilled == [True]  # the callback ran before req.end() returned
+    finally:
+        Kitura.stop()
