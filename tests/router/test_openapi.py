@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable, Optional
 
-
 from kitura import InclusiveRange, RequestError, Router, TypeSafeMiddleware
 from kitura.openapi import KituraOpenAPI, KituraOpenAPIConfig
 
