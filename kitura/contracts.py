@@ -225,9 +225,11 @@ class Ordering:
 
     order: list[Order]
 
-    def __init__(self, *orders: Order, by: Order | list[Order] | None = None) -> None:
-        if by is not None:
-            orders = (by,) if isinstance(by, Order) else tuple(by)
+    def __init__(self, *orders: Order, by: Order | list[Order] | None = None,
+                 order: list[Order] | None = None) -> None:
+        chosen = by if by is not None else order      # order=: the field, as JSON decoding passes it
+        if chosen is not None:
+            orders = (chosen,) if isinstance(chosen, Order) else tuple(chosen)
         self.order = list(orders)
 
     @classmethod

@@ -90,11 +90,18 @@ def decode_model(tp: Any, value: Any, path: str = "") -> Any:
         raise DecodingError(errors[0] if len(errors) == 1 else f"No type of {tp} fits the value at {where}")
     if value is None:
         raise DecodingError(f"Expected {_type_name(tp)} at {where} but found null")
+    bindings: dict[Any, Any] = {}
+    if origin is not None and dataclasses.is_dataclass(origin):
+        # A generic dataclass such as InclusiveRange[int]: its type variables bound to the arguments.
+        bindings = dict(zip(getattr(origin, "__parameters__", ()), typing.get_args(tp)))
+        tp = origin
     if dataclasses.is_dataclass(tp):
         tp = typing.cast(Any, tp)
         if not isinstance(value, dict):
             raise DecodingError(f"Expected an object for {tp.__name__} at {where}")
         hints = _hints(tp)
+        if bindings:
+            hints = {name: bindings.get(hint, hint) for name, hint in hints.items()}
         kwargs = {}
         for f in dataclasses.fields(tp):
             if not f.init:

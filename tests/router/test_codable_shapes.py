@@ -315,6 +315,16 @@ def test_query_types_parse_as_kitura_does(serve):
         assert "Could not decode the query parameters" in reply.text
 
 
+def test_query_types_in_a_json_body_round_trip():
+    from kitura.router.codec import decode_model, to_jsonable
+
+    query = GradesQuery(range=InclusiveRange(1, 5), order=Ordering(by=[Order.desc("age")]),
+                        page=Pagination(start=0, size=10), above=GreaterThan(3))
+    decoded = decode_model(GradesQuery, json.loads(json.dumps(to_jsonable(query))))
+    assert decoded.range == InclusiveRange(1, 5) and decoded.order.get_values() == [Order.desc("age")]
+    assert decoded.page.get_values() == (0, 10) and decoded.above.get_value() == 3
+
+
 # -- encoders and decoders ---------------------------------------------------------------------
 class ReversedEncoder:
     def encode(self, value):
