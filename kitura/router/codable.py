@@ -27,6 +27,7 @@ import threading
 import types
 import typing
 import uuid
+import weakref
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
@@ -263,10 +264,28 @@ def _codable_path(path: str | None, wants_id: bool, fn: Callable[..., Any]) -> s
 
 
 # -- the completions ------------------------------------------------------------
+# What a completion's future holds when the completion was dropped without being called.
+_RELEASED: Any = object()
+
+
+def _release(future: concurrent.futures.Future[Any]) -> None:
+    try:
+        future.set_result(_RELEASED)
+    except concurrent.futures.InvalidStateError:
+        pass                       # it was called: the usual case
+
+
+def _released_with(completion: Any) -> concurrent.futures.Future[Any]:
+    """The completion's future, resolved with _RELEASED when the last reference to the
+    completion goes uncalled (as Swift's reference counting ends the response then)."""
+    weakref.finalize(completion, _release, completion.future)
+    return completion.future
+
+
 class _MiddlewareCompletion:
     """A TypeSafeMiddleware's ``completion(instance, error)``: any thread, once."""
 
-    __slots__ = ("future",)
+    __slots__ = ("future", "__weakref__")
 
     def __init__(self) -> None:
         self.future: concurrent.futures.Future[tuple[Any, Any]] = concurrent.futures.Future()
@@ -281,7 +300,7 @@ class _MiddlewareCompletion:
 class _Responder:
     """The handler's completion: ``(error)``, ``(output, error)`` or ``(id, output, error)``; any thread, once."""
 
-    __slots__ = ("_router", "_request", "_response", "_success", "_lock", "_called", "future")
+    __slots__ = ("_router", "_request", "_response", "_success", "_lock", "_called", "future", "__weakref__")
 
     def __init__(self, router: "Router", request: RouterRequest, response: RouterResponse, success: int) -> None:
         self._router = router
@@ -387,12 +406,19 @@ class _Refused(Exception):
     """The request does not fit the route; the answer is already set."""
 
 
+def _run_handed_over(box: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+    fn, args = box.pop()
+    fn(*args)          # on return nothing here holds the completion: only fn, if it kept it
+
+
 def _call(fn: Callable[..., Any], args: tuple[Any, ...], fn_is_async: bool,
           on_loop: bool) -> Generator[Any, Any, None]:
     if fn_is_async:
         yield (_AWAIT, fn(*args))
     elif on_loop:
-        yield (_SYNC, (fn, args))
+        # Through a box the worker empties: a worker pool's job may outlive the call, and must
+        # not keep the completion alive (a dropped completion ends the response).
+        yield (_SYNC, (_run_handed_over, ([(fn, args)],)))
     else:
         fn(*args)
 
@@ -404,11 +430,17 @@ def _codable_walk(router: "Router", route: CodableRoute, fn_is_async: bool, succ
     for a in route.args:
         if a.kind is ArgKind.MIDDLEWARE:
             completion = _MiddlewareCompletion()
+            future = _released_with(completion)
             handle = a.type.handle
-            yield from _call(handle, (request, response, completion), is_async_callable(handle), on_loop)
-            if not completion.future.done():
-                yield (_FUTURE, completion.future)
-            instance, error = completion.future.result()
+            call = _call(handle, (request, response, completion), is_async_callable(handle), on_loop)
+            del completion             # held by the middleware alone from here
+            yield from call
+            del call
+            if not future.done():
+                yield (_FUTURE, future)
+            if future.result() is _RELEASED:
+                return                 # dropped uncalled: the walk ends the response (503)
+            instance, error = future.result()
             if instance is None:
                 # As Kitura: the middleware's error status, 500 when it gave none; the route does not run.
                 if error is not None and not isinstance(error, RequestError):
@@ -424,9 +456,15 @@ def _codable_walk(router: "Router", route: CodableRoute, fn_is_async: bool, succ
             next()
             return
     responder = _Responder(router, request, response, success)
-    yield from _call(route.handler, (*values, responder), fn_is_async, on_loop)
-    if not responder.future.done():
-        yield (_FUTURE, responder.future)
+    future = _released_with(responder)
+    call = _call(route.handler, (*values, responder), fn_is_async, on_loop)
+    del responder                  # held by the handler alone from here
+    yield from call
+    del call
+    if not future.done():
+        yield (_FUTURE, future)
+    if future.result() is _RELEASED:
+        return                     # dropped uncalled: the walk ends the response (503)
     next()
 
 

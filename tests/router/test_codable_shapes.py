@@ -95,6 +95,32 @@ def test_swift_closure_ported_with_completion(serve):
     assert json.loads(client.get("/later").body)[0]["title"] == "b"
 
 
+class Dropper(TypeSafeMiddleware):
+    @classmethod
+    def handle(cls, request, response, completion):
+        pass                       # drops its completion uncalled
+
+
+def test_a_dropped_completion_ends_the_response(serve):
+    # The completion held elsewhere keeps the response open (200 ms later from a Timer); dropped uncalled, the
+    # response ends at once with a 503, as Swift ends it when the closure is released.
+    router = Router()
+    router.get("/held", handler=lambda completion: threading.Timer(0.2, completion, (ToDo("late"), None)).start())
+    router.get("/dropped", handler=lambda completion: None)
+
+    async def dropped_async(completion):
+        return None
+    router.get("/dropped-async", dropped_async)
+
+    def guarded(user: Dropper, completion):
+        completion(None, None)
+    router.get("/dropped-middleware", guarded)
+    client = serve(router)
+    assert json.loads(client.get("/held").body)["title"] == "late"
+    for path in ("/dropped", "/dropped-async", "/dropped-middleware"):
+        assert client.get(path).status == 503, path
+
+
 def test_raw_handlers_keep_their_shape(serve):
     router = Router()
     router.get("/raw", lambda request, response, next: response.send("raw"))
