@@ -223,11 +223,33 @@ def _classify(method: RouterMethod, fn: Callable[..., Any], p: inspect.Parameter
         if not dataclasses.is_dataclass(inner):
             raise _refuse(fn, f"parameter {p.name!r} of type {_type_name(hint)} is neither a TypeSafeMiddleware, "
                               f"an identifier nor a query model (a dataclass) for {method}")
+        _refuse_middleware_inside(fn, p.name, inner)
         return CodableArg(ArgKind.QUERY, p.name, inner, optional)
     if not _is_model(inner):
         raise _refuse(fn, f"parameter {p.name!r} of type {_type_name(hint)} is neither a TypeSafeMiddleware, "
                           "an identifier nor a body model (a dataclass, a list or dict of them)")
+    _refuse_middleware_inside(fn, p.name, inner)
     return CodableArg(ArgKind.BODY, p.name, hint, False)
+
+
+def _refuse_middleware_inside(fn: Callable[..., Any], name: str, tp: Any, seen: set[Any] | None = None) -> None:
+    """A model that holds a TypeSafeMiddleware type would let the request forge it: refused."""
+    seen = set() if seen is None else seen
+    for arg in typing.get_args(tp):
+        _refuse_middleware_inside(fn, name, arg, seen)
+    base = typing.get_origin(tp) or tp
+    if is_type_safe_middleware(base):
+        raise _refuse(fn, f"the model of parameter {name!r} holds a TypeSafeMiddleware type "
+                          f"({_type_name(base)}), which would then be decoded from the request")
+    if not dataclasses.is_dataclass(base) or base in seen:
+        return
+    seen.add(base)
+    try:
+        hints = typing.get_type_hints(base)
+    except Exception:  # noqa: BLE001 - unresolved forward references: the codec reports them
+        return
+    for hint in hints.values():
+        _refuse_middleware_inside(fn, name, hint, seen)
 
 
 def _completion_output(fn: Callable[..., Any]) -> tuple[Any, bool]:

@@ -288,6 +288,24 @@ def test_an_unresolvable_hint_is_refused_with_its_reason():
         Router().get("/x", handler)
 
 
+@dataclass
+class Smuggler:
+    title: str
+    owner: Optional[list[MyBasicAuth]] = None
+
+
+def test_a_model_that_holds_a_middleware_type_is_refused():
+    def post(todo: Smuggler, completion):
+        pass
+    with pytest.raises(TypeError, match="holds a TypeSafeMiddleware type \\(MyBasicAuth\\)"):
+        Router().post("/x", post)
+
+    def get(query: Smuggler, completion):
+        pass
+    with pytest.raises(TypeError, match="would then be decoded from the request"):
+        Router().get("/x", get)
+
+
 def test_middleware_misuse_is_refused_at_registration():
     def optional_user(user: Optional[MyBasicAuth], completion):
         pass
