@@ -357,7 +357,7 @@ class TestCodableModelsAsSwiftsJSONEncoder:
     def test_codec_urls_and_nulls(self, monkeypatch):
         from urllib.parse import urlparse
 
-        from kitura.router import codable
+        from kitura.router import codec as codable
 
         page = Page(url=urlparse("http://a/b;p?q"))
         assert codable.to_jsonable(page) == {"url": "http://a/b;p?q"}
