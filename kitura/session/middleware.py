@@ -56,6 +56,7 @@ class Session(RouterMiddleware):
             previous()
 
         previous = response.set_on_end_invoked(on_end_invoked)
+        response.defer()       # a store may answer later, from another thread: the walk waits for next()
         if is_new:
             _set_session(request, session)
             next()
