@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, ClassVar, Optional
 
 from kitura.contracts import TypeSafeMiddleware
-from kitura.router.codable import RequestError
+from kitura.router.errors import RequestError
 
 from .http_basic import MALFORMED, NO_CREDENTIALS, basic_credentials, challenge
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Iterator, Optional, TypeVar
 
-from kitura.router.codable import decode_model, to_jsonable
+from kitura.router.codec import decode_model, to_jsonable
 
 from .store import Store
 

@@ -8,7 +8,8 @@ from typing import Any, Callable, ClassVar, Optional
 
 from kitura.contracts import TypeSafeMiddleware
 from kitura.log import Log
-from kitura.router.codable import RequestError, decode_model, to_jsonable
+from kitura.router.codec import decode_model, to_jsonable
+from kitura.router.errors import RequestError
 
 from .cookie import SessionCookie
 from .store import InMemoryStore, Store, StoreError
