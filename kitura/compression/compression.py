@@ -18,8 +18,6 @@ _COMPRESSED_TYPES = frozenset({
     "application/x-compress", "application/pdf", "application/wasm-gzip",
 })
 _UNCOMPRESSED_IMAGES = frozenset({"image/svg+xml", "image/bmp", "image/x-icon", "image/vnd.microsoft.icon"})
-#: Larger files are streamed from disk by kitura; compressing would read them whole into memory.
-_STREAMED_FILE_LIMIT = 1 << 20
 
 
 class CompressionLevel(enum.Enum):
@@ -77,7 +75,6 @@ class Compression(RouterMiddleware):
         if request.headers["Range"] is not None:
             next()
             return
-        previous_raw = response._data_filter          # None: no earlier filter (see _skip_streamed_file)
         previous_filter: Callable[[bytes], bytes] = lambda body: body  # noqa: E731
         previous_end: Callable[[], None] = lambda: None  # noqa: E731
 
@@ -100,10 +97,10 @@ class Compression(RouterMiddleware):
 
         def skip_streamed_file() -> None:
             # Called first thing in end(): a large file stays streamed from disk, uncompressed.
-            file_body = response._file_body
-            if file_body is not None and file_body[2] > _STREAMED_FILE_LIMIT and response._data_filter is \
-                    written_data_filter:
-                response._data_filter = previous_raw
+            if response.streamed_file_length is not None:
+                current = response.set_written_data_filter(previous_filter)
+                if current is not written_data_filter:         # a later filter wraps ours: keep it
+                    response.set_written_data_filter(current)
             previous_end()
 
         previous_filter = response.set_written_data_filter(written_data_filter)
