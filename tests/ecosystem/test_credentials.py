@@ -18,7 +18,7 @@ from kitura.credentials import (Credentials, CredentialsHTTPBasic, CredentialsHT
                                 TypeSafeHTTPBasic, UserProfile)
 from kitura.credentials.http_digest import parse_digest_params
 from kitura.router import RequestError, Router
-from kitura.session import Session
+from kitura.session import InMemoryStore, Session, SessionCookie, TypeSafeSession
 
 from .conftest import TIMEOUT
 from .test_session import cookie_of
@@ -328,3 +328,30 @@ def test_user_profile_round_trips_through_a_session():
                           photos=[UserProfile.UserProfilePhoto("http://x/p.png")], extended_properties={"k": [1]})
     assert UserProfile.from_session(json.loads(json.dumps(profile.to_session()))) == profile
     assert UserProfile.from_session({"id": 1}) is None
+
+
+class Visits(TypeSafeSession):
+    session_cookie = SessionCookie(name="visits", secret="s")
+    store = InMemoryStore()
+    count: int
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+        self.count = 0
+
+
+def test_type_safe_basic_and_session_in_one_codable_route(serve):
+    router = Router()
+
+    @router.get("/me")
+    def me(user: MyBasicAuth, visits: Visits, respond_with):
+        visits.count += 1
+        visits.save()
+        respond_with({"id": user.id, "visits": visits.count}, None)
+
+    client = serve(router)
+    assert client.get("/me?id=admin").status == 401
+    first = client.get("/me", headers=basic("username", "password"))
+    assert json.loads(first.body) == {"id": "username", "visits": 1}
+    again = client.get("/me", headers={**basic("username", "password"), "Cookie": cookie_of(first, "visits")})
+    assert json.loads(again.body) == {"id": "username", "visits": 2}

@@ -311,3 +311,56 @@ def test_redis_store_down_is_an_error_to_the_callback_and_back_up_is_used_again(
     assert errors[2] == (None, None)                                 # this Redis keeps nothing across restarts
     client = serve(make_router(redis_server.url))
     assert json.loads(client.get("/count").body) == {"count": 1}
+
+
+def test_async_handlers_see_and_change_the_session(serve):
+    router = Router()
+    router.all(middleware=Session(secret="s"))
+
+    @router.get("/count")
+    async def count(request, response, next):
+        session = request.session
+        session["count"] = (session["count"] or 0) + 1
+        response.send(str(session["count"])).end()
+
+    client = serve(router)
+    cookie = {"Cookie": cookie_of(client.get("/count"), "kitura-session-id")}
+    assert client.get("/count", headers=cookie).text == "2"
+
+
+class RedisSession(TypeSafeSession):
+    session_cookie = SessionCookie(name="rs", secret="s")
+    books: list[Book]
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+        self.books = []
+
+
+def codable_session_router() -> Router:
+    router = Router()
+
+    @router.post("/books")
+    def add(session: RedisSession, book: Book, respond_with):
+        session.books.append(book)
+        session.save()
+        respond_with(book, None)
+
+    @router.get("/books")
+    def books(session: RedisSession, respond_with):
+        respond_with(session.books, None)
+
+    return router
+
+
+def test_type_safe_session_in_codable_routes_on_redis(serve, redis_server):
+    RedisSession.store = RedisStore(redis_server.url)
+    client = serve(codable_session_router())
+    book = {"name": "n", "author": "a", "rating": 3}
+    reply = client.post("/books", body=json.dumps(book), headers={"Content-Type": "application/json"})
+    assert reply.status == 201
+    cookie = {"Cookie": cookie_of(reply, "rs")}
+    RedisSession.store = RedisStore(redis_server.url)                # as after a restart: a new client
+    restarted = serve(codable_session_router())
+    assert json.loads(restarted.get("/books", headers=cookie).body) == [book]
+    assert json.loads(restarted.get("/books?books=%5B%5D&session_id=x", headers=cookie).body) == [book]
