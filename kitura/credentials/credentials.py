@@ -156,6 +156,9 @@ class Credentials(RouterMiddleware):
             response.defer()
 
             def on_success(profile: UserProfile) -> None:
+                regenerate = getattr(session, "regenerate_id", None)
+                if regenerate is not None:
+                    regenerate()            # a new id at login: a planted session id is worth nothing
                 Credentials.store(user_profile=profile, in_=session)
                 redirect = Credentials.get_redirecting_return_to(for_=request)
                 if redirect is not None:

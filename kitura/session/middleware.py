@@ -52,7 +52,7 @@ class Session(RouterMiddleware):
         def on_end_invoked() -> None:
             current = _get_session(request)
             if current is not None:
-                self._finish(current, response)
+                self._finish(current, response, session_id)
             previous()
 
         previous = response.set_on_end_invoked(on_end_invoked)
@@ -70,8 +70,8 @@ class Session(RouterMiddleware):
             next()
         session.reload(reloaded)
 
-    def _finish(self, session: SessionState, response: Any) -> None:
-        if not self.cookie_manager.cookie_exists(response):
+    def _finish(self, session: SessionState, response: Any, loaded_id: str) -> None:
+        if not self.cookie_manager.cookie_exists(response) or session.id != loaded_id:
             self.cookie_manager.add_cookie(session.id, response)
         if session.is_dirty:
             session.save(lambda error: error and Log.error(f"Failed to save session data for session {session.id}: "

@@ -6,6 +6,7 @@ from typing import Any, Callable, Iterator, Optional, TypeVar
 
 from kitura.router.codec import decode_model, to_jsonable
 
+from .cookie import new_session_id
 from .store import Store
 
 __all__ = ["SessionState"]
@@ -99,6 +100,15 @@ class SessionState:
                 self.is_dirty = False
             callback(error)
         self._store.save(self.id, data, saved)
+
+    def regenerate_id(self, callback: Callable[[Optional[BaseException]], None] = _no_callback) -> None:
+        """Move the session's data to a new id (the old one is deleted from the store, and the
+        response gets a cookie for the new one): call it when a user logs in, so a session id
+        planted in the browser before the login (session fixation) is worth nothing after it."""
+        old_id = self.id
+        self.id = new_session_id()
+        self.is_dirty = True
+        self._store.delete(old_id, callback)
 
     def destroy(self, callback: Callable[[Optional[BaseException]], None] = _no_callback) -> None:
         """Delete the session from the store and empty it."""

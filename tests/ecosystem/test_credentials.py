@@ -298,6 +298,9 @@ def test_redirecting_plugin_with_a_fake_provider(serve):
     assert back.startswith(f"http://127.0.0.1:{app.port}/login/fake/callback?code=")
     done = app.get(back[len(f"http://127.0.0.1:{app.port}"):], headers=jar)
     assert done.status == 302 and done.header("Location") == "/private/page?x=1"    # back where it was going
+    planted = jar
+    jar = {"Cookie": cookie_of(done, "kitura-session-id")}                           # a new id at login
+    assert jar != planted and app.get("/private", headers=planted).status == 302    # the old id is nothing
     assert app.get("/private", headers=jar).text == "hello Ann via FakeOAuth"
     assert app.get("/private/page", headers=jar).status == 404                        # through: no such page
     assert app.get("/logout", headers=jar).status == 302
