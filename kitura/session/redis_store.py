@@ -22,7 +22,10 @@ class RedisStore(Store):
         if ttl <= 0:
             raise ValueError("RedisStore needs ttl > 0 seconds")
         if isinstance(redis, str):
-            import redis as redis_library
+            try:
+                import redis as redis_library
+            except ImportError as exc:
+                raise ImportError("RedisStore(url) needs the redis package: pip install 'kitura[redis]'") from exc
             redis = redis_library.Redis.from_url(redis, socket_timeout=timeout, socket_connect_timeout=timeout)
         self.redis = redis
         self.ttl_ms = int(ttl * 1000)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import typing
 from typing import Any, Callable, ClassVar, Optional
 
@@ -16,6 +17,7 @@ from .store import InMemoryStore, Store, StoreError
 
 __all__ = ["TypeSafeSession"]
 
+_default_store_lock = threading.Lock()
 ErrorCallback = Callable[[Optional[BaseException]], None]
 
 
@@ -50,10 +52,14 @@ class TypeSafeSession(TypeSafeMiddleware):
     # -- TypeSafeMiddleware ----------------------------------------------------
     @classmethod
     def _store(cls) -> Store:
-        if cls.store is None:
-            Log.info(f"No session store was specified by {cls.__name__}, defaulting to in-memory store.")
-            cls.store = InMemoryStore()
-        return cls.store
+        store = cls.store
+        if store is None:
+            with _default_store_lock:           # first requests may race: one default store per class
+                if cls.store is None:
+                    Log.info(f"No session store was specified by {cls.__name__}, defaulting to in-memory store.")
+                    cls.store = InMemoryStore()
+                store = cls.store
+        return store
 
     @classmethod
     def handle(cls, request: Any, response: Any,
