@@ -3,6 +3,7 @@ TypeSafeHTTPBasic type-safe middleware share the header parsing here."""
 from __future__ import annotations
 
 import binascii
+import hmac
 from base64 import b64decode
 from typing import Any, Callable, Optional, Union
 
@@ -87,7 +88,6 @@ class CredentialsHTTPBasic(CredentialsPluginProtocol):
             return
 
         def loaded(profile: Optional[UserProfile], stored: Optional[str]) -> None:
-            import hmac
             ok = profile is not None and stored is not None and hmac.compare_digest(stored.encode(), password.encode())
             verified(profile if ok else None)
         assert self.user_profile_loader is not None

@@ -15,6 +15,7 @@ import secrets
 from typing import Any
 
 from kitura.log import Log
+from kitura.router import Cookie
 
 __all__ = ["CookieParameter", "SessionCookie", "CookieSigner", "CookieManagement", "new_session_id"]
 
@@ -128,7 +129,6 @@ class CookieManagement:
 
     def add_cookie(self, session_id: str, response: Any) -> None:
         """Set the signed cookie: host-only unless a domain was given, HttpOnly, SameSite=Lax."""
-        from kitura.router import Cookie
         cookie = Cookie(name=self.name, value=self.signer.encode(session_id), domain=self.domain, path=self.path,
                         is_secure=self.secure, is_http_only=True, same_site="Lax")
         if self.max_age is not None and self.max_age > 0:
