@@ -11,6 +11,7 @@ from .delegate import ServerDelegate
 from .headers import HeadersContainer
 from .http import HTTP
 from .listener_group import ListenerGroup
+from .monitor import Monitor, ServerMonitor
 from .options import KeepAliveState, ServerOptions
 from .request import ServerRequest
 from .response import ServerResponse
@@ -24,5 +25,5 @@ __all__ = [
     "HeadersContainer", "HTTPStatusCode", "HTTPStatusCodeClass", "ServerOptions", "KeepAliveState",
     "ListenerGroup", "SSLConfiguration", "ConnectionUpgrader", "ConnectionUpgradeFactory",
     "UpgradeHandover", "UpgradeRejection", "ClientRequest", "ClientResponse", "ClientRequestError",
-    "ClientTimeoutError",
+    "ClientTimeoutError", "Monitor", "ServerMonitor",
 ]

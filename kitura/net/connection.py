@@ -33,6 +33,7 @@ from .errors import BadRequest, HeaderFieldsTooLarge, HTTPError, PayloadTooLarge
 from .headers import HeadersContainer
 from .http11 import CONTINUE_100, simple_response
 from .loop import drive_coroutine, start_coroutine, worker_pool
+from .monitor import Monitor, notify
 from .request import ServerRequest
 from .response import ServerResponse
 from .upgrade import ConnectionUpgrader, UpgradeHandover, UpgradeRejection
@@ -319,6 +320,9 @@ class HTTPConnection(asyncio.Protocol):
         response = ServerResponse(self, request)
         self._current = response
         self._deadline = None
+        monitor = Monitor.delegate
+        if monitor is not None:
+            notify(monitor.started, request, response, self.loop)
         server = self.server
         delegate = server._delegate
         if delegate is None:
@@ -445,6 +449,9 @@ class HTTPConnection(asyncio.Protocol):
         if data:
             transport.write(data)  # type: ignore[union-attr]
         self._current = None
+        monitor = Monitor.delegate
+        if monitor is not None:
+            notify(monitor.finished, response._request, response, self.loop)
         if not keep_alive:
             self._close()
         elif not self._processing:

@@ -14,7 +14,8 @@ import logging
 import socket
 import threading
 from enum import Enum
-from typing import Any, Callable, Optional
+from types import MethodType
+from typing import Any, Awaitable, Callable, Generic, Optional, TypeVar, overload
 
 from .connection import HTTPConnection
 from .delegate import ServerDelegate
@@ -37,8 +38,40 @@ class ServerState(Enum):
     FAILED = "failed"
 
 
+_OnClass = TypeVar("_OnClass", bound=Callable[..., Any])
+_OnInstance = TypeVar("_OnInstance", bound=Callable[..., Any])
+
+
+class _StaticOrInstance(Generic[_OnClass, _OnInstance]):
+    """A method with a static form, as Swift has ``HTTPServer.listen(on:delegate:)``
+    beside ``server.listen(on:)``: looked up on the class it is ``on_class`` (bound to
+    the class), on an instance the ordinary method ``on_instance``."""
+
+    def __init__(self, on_class: Callable[..., Any], on_instance: Callable[..., Any]) -> None:
+        self._on_class = on_class
+        self._on_instance = on_instance
+        self.__doc__ = on_instance.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.__name__ = name
+        for function in (self._on_class, self._on_instance):  # reprs and help() say `listen`
+            function.__name__ = name
+            function.__qualname__ = f"{owner.__qualname__}.{name}"
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> _OnClass: ...
+    @overload
+    def __get__(self, instance: object, owner: Optional[type] = None) -> _OnInstance: ...
+
+    def __get__(self, instance: Any, owner: Optional[type] = None) -> Any:
+        if instance is None:
+            return MethodType(self._on_class, owner)
+        return MethodType(self._on_instance, instance)
+
+
 class HTTPServer:
-    """Kitura's ``HTTPServer``. Create one with ``HTTP.create_server()``."""
+    """Kitura's ``HTTPServer``. Create one with ``HTTP.create_server()``, or create and
+    start one with ``HTTPServer.listen(on=port, delegate=d)``."""
 
     def __init__(self) -> None:
         self._delegate: Optional[ServerDelegate] = None
@@ -119,21 +152,38 @@ class HTTPServer:
         self._fire("client_connection_failed", exc)
 
     # --- listen ----------------------------------------------------------------
-    def listen(self, on: int = 0, address: Optional[str] = None, *,
-               unix_domain_socket_path: Optional[str] = None) -> None:
+    def _listen(self, on: int = 0, address: Optional[str] = None, *,
+                unix_domain_socket_path: Optional[str] = None) -> None:
         """Bind and serve on the background loop; returns once bound.
 
         ``on=0`` binds a free port (``self.port`` tells which); ``address=None`` listens on
         every interface, as Kitura does. Raises the bind error (after the ``failed`` callbacks).
+        On the class, ``HTTPServer.listen(on=, address=None, delegate=)`` is Kitura's static
+        form: it creates a server with that delegate, listens and returns the server.
         """
         loop = get_loop()
         if on_loop_thread(loop):
             raise RuntimeError("listen() blocks; on the server's own loop use `await server.listen_async(...)`")
         run_in_loop(self.listen_async(on, address, unix_domain_socket_path=unix_domain_socket_path), loop)
 
-    async def listen_async(self, on: int = 0, address: Optional[str] = None, *,
-                           unix_domain_socket_path: Optional[str] = None) -> None:
-        """Bind and serve on the running loop (for code that runs its own asyncio loop)."""
+    def _listen_new(cls, on: int = 0, address: Optional[str] = None, *,  # type: ignore[misc]
+                    delegate: Optional[ServerDelegate],
+                    unix_domain_socket_path: Optional[str] = None) -> "HTTPServer":
+        """Kitura's static ``HTTPServer.listen(on:address:delegate:)`` (and
+        ``listen(unixDomainSocketPath:delegate:)``): a new server with ``delegate``,
+        listening; returns it. Raises the bind error, as ``server.listen`` does."""
+        server = cls()
+        server.delegate = delegate
+        server.listen(on, address, unix_domain_socket_path=unix_domain_socket_path)
+        return server
+
+    listen = _StaticOrInstance[Callable[..., "HTTPServer"], Callable[..., None]](_listen_new, _listen)
+
+    async def _listen_async(self, on: int = 0, address: Optional[str] = None, *,
+                            unix_domain_socket_path: Optional[str] = None) -> None:
+        """Bind and serve on the running loop (for code that runs its own asyncio loop).
+        On the class, ``await HTTPServer.listen_async(on=, delegate=)`` creates, starts and
+        returns a server, as ``HTTPServer.listen(on=, delegate=)``."""
         if self._server is not None:
             raise RuntimeError("this server is already listening; stop() it first")
         loop = asyncio.get_running_loop()
@@ -166,6 +216,17 @@ class HTTPServer:
         where = f"socket path {unix_domain_socket_path}" if unix_domain_socket_path else f"port {self.port}"
         _log.info("Listening on %s", where)
         self._fire("started")
+
+    async def _listen_async_new(cls, on: int = 0, address: Optional[str] = None, *,  # type: ignore[misc]
+                                delegate: Optional[ServerDelegate],
+                                unix_domain_socket_path: Optional[str] = None) -> "HTTPServer":
+        server = cls()
+        server.delegate = delegate
+        await server.listen_async(on, address, unix_domain_socket_path=unix_domain_socket_path)
+        return server
+
+    listen_async = _StaticOrInstance[Callable[..., Awaitable["HTTPServer"]], Callable[..., Awaitable[None]]](
+        _listen_async_new, _listen_async)
 
     # --- stop --------------------------------------------------------------------
     def stop(self) -> None:

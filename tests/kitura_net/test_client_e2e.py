@@ -142,9 +142,6 @@ def test_keep_alive(kitura_net_test):
     t.perform_server_test(delegate, close_task, keep_alive_task)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="the static HTTPServer.listen(on:address:delegate:) of KituraNet is not ported "
-                          "(kitura.net has the instance form: HTTP.create_server(), .delegate, .listen(on=))")
 def test_ephemeral_listening_port():
     server = HTTPServer.listen(on=0, address="localhost", delegate=delegate)
     try:
