@@ -8,9 +8,11 @@ the loop thread). Protocol errors (``errors.HTTPError``) are raised inside the
 callbacks, caught once in ``data_received`` and queued as an answer, so they too are
 sent in order, followed by closing the connection.
 
-Time limits are deadlines checked by the server's once-a-second sweep: while a
-request head is awaited ``header_timeout`` (408, then close; slowloris), while idle
-between requests ``keep_alive_timeout`` (close). A request being handled has none.
+Time limits are deadlines checked by the server's once-a-second sweep: from
+accept until the first request head is complete ``header_timeout`` (408, then close;
+slowloris), while a body is expected and nothing arrives ``body_timeout`` (408, then
+close), while idle between requests ``keep_alive_timeout`` (close), and a later head's
+``header_timeout`` from its first byte. A request being handled has none.
 
 An upgrade request (``Connection: upgrade`` + ``Upgrade: token``) whose token has a
 factory in ``upgrade.ConnectionUpgrader`` is handed over with the bytes read after
@@ -58,7 +60,7 @@ _METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPT
 
 
 class HTTPConnection(asyncio.Protocol):
-    __slots__ = ('server', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_deadline_answer', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_header_bytes', '_count_header_bytes', '_head_bytes', '_in_head', '_body', '_expect_continue', '_flow', '_posted')
+    __slots__ = ('server', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_deadline_answer', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_header_bytes', '_count_header_bytes', '_head_bytes', '_in_head', '_in_body', '_body', '_expect_continue', '_flow', '_posted')
 
     def __init__(self, server: "HTTPServer", loop: asyncio.AbstractEventLoop) -> None:
         # global state
@@ -94,6 +96,7 @@ class HTTPConnection(asyncio.Protocol):
         self._count_header_bytes = False
         self._head_bytes = 0
         self._in_head = False
+        self._in_body = False  # a head was parsed, its body is not complete yet
         self._body: bytearray | None = None
         self._expect_continue = False
 
@@ -191,6 +194,10 @@ class HTTPConnection(asyncio.Protocol):
                 self._head_bytes += len(data)
                 if self._head_bytes > self.options.max_request_line + self.options.max_header_size:
                     self._queue_error(HeaderFieldsTooLarge("request head too large"))
+        if self._in_body and self._current is None and not self._queue:
+            # An idle-read limit while a body is expected (issue 14, defect 1).
+            self._deadline = self.loop.time() + self.options.body_timeout
+            self._deadline_answer = 408
         if self._queue and not self._processing:
             self._process_queue()
         if len(self._queue) > MAX_QUEUED_REQUESTS and not self._reading_paused:
@@ -220,9 +227,11 @@ class HTTPConnection(asyncio.Protocol):
         self._header_bytes = 0
         self._head_bytes = 0
         self._in_head = True
+        self._in_body = False
         self._body = None
         self._expect_continue = False
-        if self._current is None and not self._queue:
+        # The first head's deadline runs from accept; a later one's from its first byte.
+        if self._current is None and not self._queue and self._deadline_answer is None:
             self._deadline = self.loop.time() + self.options.header_timeout
             self._deadline_answer = 408
 
@@ -255,6 +264,7 @@ class HTTPConnection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._in_body = True
         if self._current is None and not self._queue:
             self._deadline = None
             if self._expect_continue and self.parser.get_http_version() == "1.1":
@@ -270,6 +280,7 @@ class HTTPConnection(asyncio.Protocol):
             raise PayloadTooLarge("body over the limit")
 
     def on_message_complete(self) -> None:
+        self._in_body = False
         parser = self.parser
         version = parser.get_http_version()
         method = parser.get_method()
@@ -307,7 +318,10 @@ class HTTPConnection(asyncio.Protocol):
         finally:
             self._processing = False
         if self._current is None and not queue and not self._closed:
-            if self._upgrade_buffer is None and not self._in_head:
+            if self._in_body:
+                self._deadline = self.loop.time() + self.options.body_timeout
+                self._deadline_answer = 408
+            elif self._upgrade_buffer is None and not self._in_head:
                 self._deadline = self.loop.time() + self.options.keep_alive_timeout
                 self._deadline_answer = None
             if self._reading_paused:
@@ -451,7 +465,7 @@ class HTTPConnection(asyncio.Protocol):
     # --- errors ----------------------------------------------------------------
     def _queue_error(self, err: HTTPError) -> None:
         self._failed = True
-        self._in_head = False
+        self._in_head = self._in_body = False
         self._queue.append(err)
         self._pause_reading()
 
@@ -477,7 +491,8 @@ class HTTPConnection(asyncio.Protocol):
         if self._deadline_answer is not None:
             self._failed = True
             self._queue.clear()
-            self._answer_error(RequestTimeout("request head not received in time"))
+            what = "request body" if self._in_body else "request head"
+            self._answer_error(RequestTimeout(f"{what} not received in time"))
         else:
             self._close()
 
