@@ -365,9 +365,12 @@ class WebSocketConnection(asyncio.Protocol):
         self._write_out()
 
     def _write_out(self) -> None:
-        """Write what the core has queued (the frames of a batch first, in order)."""
+        """Write what the core has queued (the frames of a batch first, in order).
+
+        During a delivery batch a Close or Pong the core holds back stays held: the
+        replies still to come in this batch go before it (data_received releases it)."""
         self._batched = 0
-        out = self._proto.data_to_send()
+        out = self._proto.data_to_send(not _batches.get(self._loop_thread))
         if out:
             self._write(out)
 
