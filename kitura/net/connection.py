@@ -34,6 +34,7 @@ import httptools
 from .errors import BadRequest, HeaderFieldsTooLarge, HTTPError, PayloadTooLarge, RequestTimeout, URITooLong
 from .headers import HeadersContainer
 from .http11 import CONTINUE_100, simple_response
+from .linger import close_lingering
 from .loop import drive_coroutine, start_coroutine, worker_pool
 from .request import ServerRequest
 from .response import ServerResponse
@@ -205,7 +206,7 @@ class HTTPConnection(asyncio.Protocol):
 
     def eof_received(self) -> Optional[bool]:
         # A half-closed client may still read our answers to what it sent (RFC 9112 9.6).
-        if self._current is None and not self._queue:
+        if self._closed or (self._current is None and not self._queue):
             return None  # close now
         return True
 
@@ -547,15 +548,25 @@ class HTTPConnection(asyncio.Protocol):
         """The server stops: close this connection (an upgraded one closes its own way)."""
         if self._upgraded is not None:
             self._upgraded.shutdown()
-        else:
-            self._close()
+            return
+        self._close()
+        if self.transport is not None:
+            self.transport.close()  # no lingering when the server stops: what is written goes, then close
 
     def _close(self) -> None:
+        """Close without erasing what the client has not read yet (linger.close_lingering);
+        the connection stays counted until its fd is gone (connection_lost)."""
         if not self._closed:
             self._closed = True
-            if self.transport is not None:
-                self.transport.close()
-        self._forget()
+            self._deadline = None
+            transport = self.transport
+            if transport is not None:
+                options = self.options
+                write_timeout = options.write_timeout
+                close_lingering(transport, self.loop,  # type: ignore[arg-type]
+                                write_timeout if write_timeout is not None else options.keep_alive_timeout)
+            else:
+                self._forget()
         self._wake_writers()
 
     def _pause_reading(self) -> None:

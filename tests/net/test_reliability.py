@@ -74,13 +74,94 @@ def test_head_deadline_starts_at_accept(serve):
         started = time.monotonic()
         time.sleep(0.45)
         sock.sendall(b"GET / HTTP/1.1\r\n")
-        for _ in range(20):
-            time.sleep(0.05)
+        data = b""
+        while not data and time.monotonic() - started < 3:
+            sock.sendall(b"X: y\r\n")
+            sock.settimeout(0.05)
             try:
-                sock.sendall(b"X: y\r\n")
-            except OSError:
-                break
-        data = wait_closed(sock, timeout=5)
+                data = sock.recv(100)
+            except TimeoutError:
+                pass
         assert data.startswith(b"HTTP/1.1 408 ")
         # header_timeout plus the sweep's granularity; from the first byte it would be >= 1.05 s
         assert time.monotonic() - started < 1.0
+
+
+# --- defect 4: lingering close -----------------------------------------------------------
+class Big(ServerDelegate):
+    async def handle(self, request, response):
+        response.end(b"b" * (1024 * 1024))
+
+
+def read_all(sock: socket.socket, timeout: float = 5.0) -> bytes:
+    """Everything until EOF; a reset is a failure (it erased what was not yet read)."""
+    deadline = time.monotonic() + timeout
+    data = b""
+    while True:
+        sock.settimeout(max(deadline - time.monotonic(), 0.01))
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            return data
+        data += chunk
+
+
+@pytest.mark.parametrize("bad,status", [
+    (b"NOT HTTP\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 999999999999\r\n\r\n", 413),
+])
+def test_pipelined_big_answer_and_the_error_after_it_arrive_whole(serve, bad, status):
+    server = serve(Big())
+    with connect(server) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        # The client keeps sending after the bad request: unread bytes at close.
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n" + bad + b"x" * 200_000)
+        time.sleep(0.3)  # the server has answered and closed by now
+        data = read_all(sock)
+    reader = ResponseReader(socket.socket())  # a parser only
+    reader.parser.feed_data(data)
+    assert [r.status for r in reader.done] == [200, status]
+    assert len(reader.done[0].body) == 1024 * 1024
+
+
+def test_lingering_connection_is_closed_after_the_client_reads_nothing_more(serve):
+    server = serve(Hello())
+    with connect(server) as sock:
+        sock.sendall(b"NOT HTTP\r\n\r\n")
+        assert read_all(sock).startswith(b"HTTP/1.1 400 ")  # EOF (half-close) after the answer
+        sock.sendall(b"more")  # still drained, no reset
+        assert _settles(lambda: server.connection_count == 1)
+    assert _settles(lambda: server.connection_count == 0)
+
+
+# --- defect 2: a response the client never reads is not kept forever ------------------------
+class Huge(ServerDelegate):
+    async def handle(self, request, response):
+        response.end(b"h" * (16 * 1024 * 1024))
+
+
+def test_unread_response_is_aborted_after_write_timeout_and_counted_until_then(serve):
+    server = serve(Huge(), ServerOptions(keep_alive_timeout=0.2, write_timeout=1.0))
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+    sock.connect(("127.0.0.1", server.port))
+    try:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        time.sleep(0.7)  # past the keep-alive timeout: the server closes, 16 MiB still unread
+        assert server.connection_count == 1  # still holds an fd and the buffer: counted
+        assert _settles(lambda: server.connection_count == 0, timeout=5)  # aborted after write_timeout
+        got, ended = 0, False
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            sock.settimeout(1)
+            try:
+                chunk = sock.recv(1 << 20)
+            except ConnectionResetError:
+                ended = True
+                break
+            if not chunk:
+                ended = True
+                break
+            got += len(chunk)
+        assert ended and got < 16 * 1024 * 1024
+    finally:
+        sock.close()

@@ -3,6 +3,9 @@ protocol error) that arrived in the same read all go out before it, whatever wri
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 
 from .conftest import Recorder
@@ -42,5 +45,24 @@ def test_every_reply_before_a_protocol_error_goes_out_before_its_close(ws_server
         echoes, code = read_until_close(client)
         assert echoes == messages
         assert code == 1002
+    finally:
+        client.close()
+
+
+def test_close_after_a_bad_frame_is_not_turned_into_a_reset(ws_server):
+    server, path = ws_server(Recorder())
+    client = RawClient(server.port, path)
+    try:
+        client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+        messages = [b"m" * 50_000 for _ in range(20)]
+        bad = client_frame(1, b"bad", masked=False)
+        # The echoes wait in the server's send buffer, the bytes after the bad frame stay
+        # unread when it closes: a plain close would be a reset that erases both.
+        client.send(b"".join(client_frame(2, m) for m in messages) + bad + b"y" * 200_000)
+        time.sleep(0.3)
+        echoes, code = read_until_close(client)
+        assert echoes == messages
+        assert code == 1002
+        client.wait_closed()
     finally:
         client.close()
