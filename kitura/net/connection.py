@@ -61,7 +61,7 @@ _METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPT
 
 
 class HTTPConnection(asyncio.Protocol):
-    __slots__ = ('server', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_deadline_answer', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_header_bytes', '_count_header_bytes', '_head_bytes', '_in_head', '_in_body', '_body', '_expect_continue', '_flow', '_posted')
+    __slots__ = ('server', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_deadline_answer', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_header_bytes', '_count_header_bytes', '_head_bytes', '_in_head', '_in_body', '_hosts', '_body', '_expect_continue', '_flow', '_posted')
 
     def __init__(self, server: "HTTPServer", loop: asyncio.AbstractEventLoop) -> None:
         # global state
@@ -98,6 +98,7 @@ class HTTPConnection(asyncio.Protocol):
         self._head_bytes = 0
         self._in_head = False
         self._in_body = False  # a head was parsed, its body is not complete yet
+        self._hosts = 0  # Host fields in this head (RFC 9112 3.2: exactly one in HTTP/1.1)
         self._body: bytearray | None = None
         self._expect_continue = False
 
@@ -229,6 +230,7 @@ class HTTPConnection(asyncio.Protocol):
         self._head_bytes = 0
         self._in_head = True
         self._in_body = False
+        self._hosts = 0
         self._body = None
         self._expect_continue = False
         # The first head's deadline runs from accept; a later one's from its first byte.
@@ -242,6 +244,8 @@ class HTTPConnection(asyncio.Protocol):
             raise URITooLong("request line too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if value and (value[-1] == 32 or value[-1] == 9):
+            value = value.rstrip(b" \t")  # RFC 9110 5.5: OWS is not part of the value
         headers = self._headers
         headers.append((name, value))
         if len(headers) > self.options.max_header_count:
@@ -251,9 +255,14 @@ class HTTPConnection(asyncio.Protocol):
             if self._header_bytes > self.options.max_header_size:
                 raise HeaderFieldsTooLarge("header fields too large")
         size = len(name)
-        if size != 14 and size != 6:
+        if size != 14 and size != 6 and size != 4:
             return
-        if size == 14 and name.lower() == b"content-length":
+        if size == 4:
+            if name.lower() == b"host":
+                self._hosts += 1
+                if self._hosts > 1:
+                    raise BadRequest("more than one Host header")
+        elif size == 14 and name.lower() == b"content-length":
             limit = self.options.request_size_limit
             if limit is not None and int(value) > limit:
                 raise PayloadTooLarge("Content-Length over the limit")
@@ -266,6 +275,8 @@ class HTTPConnection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._in_body = True
+        if not self._hosts and self.parser.get_http_version() == "1.1":
+            raise BadRequest("an HTTP/1.1 request needs a Host header")
         if self._current is None and not self._queue:
             self._deadline = None
             if self._expect_continue and self.parser.get_http_version() == "1.1":

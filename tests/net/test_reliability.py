@@ -165,3 +165,62 @@ def test_unread_response_is_aborted_after_write_timeout_and_counted_until_then(s
         assert ended and got < 16 * 1024 * 1024
     finally:
         sock.close()
+
+
+# --- defect 7: Host is checked (RFC 9112 3.2) ---------------------------------------------------
+@pytest.mark.parametrize("payload", [
+    b"GET / HTTP/1.1\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
+])
+def test_missing_or_repeated_host_gets_400(serve, payload):
+    server = serve(Hello())
+    with connect(server) as sock:
+        sock.sendall(payload)
+        assert wait_closed(sock).startswith(b"HTTP/1.1 400 ")
+
+
+def test_http_10_without_host_is_fine(serve):
+    server = serve(Hello())
+    with connect(server) as sock:
+        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        assert wait_closed(sock).startswith(b"HTTP/1.1 200 ")
+
+
+# --- defect 8: header names set by the application must be tokens ------------------------------
+class Injects(ServerDelegate):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.error: Exception | None = None
+
+    async def handle(self, request, response):
+        try:
+            response.headers[self.name] = "v"
+        except ValueError as exc:
+            self.error = exc
+        response.end("ok")
+
+
+@pytest.mark.parametrize("name", ["Injected: yes, X-Probe", "X Y", "X:Y", "", "X\tY", "Ünï"])
+def test_non_token_header_names_are_refused(serve, name):
+    delegate = Injects(name)
+    server = serve(delegate)
+    with connect(server) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        response = ResponseReader(sock).read_one()
+    assert response.status == 200
+    assert isinstance(delegate.error, ValueError) and "token" in str(delegate.error)
+    assert response.header("Injected") is None
+
+
+# --- defect 9: trailing whitespace of header values is stripped (RFC 9110 5.5) ----------------
+class Shows(ServerDelegate):
+    async def handle(self, request, response):
+        response.end(repr(request.headers["X-V"]))
+
+
+def test_trailing_whitespace_of_request_header_values_is_stripped(serve):
+    server = serve(Shows())
+    with connect(server) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\nX-V: v \t \r\n\r\n")
+        assert ResponseReader(sock).read_one().body == b"['v']"
