@@ -37,6 +37,7 @@ from .http11 import CONTINUE_100, simple_response
 from .linger import close_lingering
 from .loop import drive_coroutine, start_coroutine, worker_pool
 from .request import ServerRequest
+from .request_checks import valid_host, valid_target
 from .response import ServerResponse
 from .upgrade import ConnectionUpgrader, UpgradeHandover, UpgradeRejection
 
@@ -262,6 +263,8 @@ class HTTPConnection(asyncio.Protocol):
                 self._hosts += 1
                 if self._hosts > 1:
                     raise BadRequest("more than one Host header")
+                if not valid_host(value):
+                    raise BadRequest("invalid Host header")
         elif size == 14 and name.lower() == b"content-length":
             limit = self.options.request_size_limit
             if limit is not None and int(value) > limit:
@@ -277,6 +280,8 @@ class HTTPConnection(asyncio.Protocol):
         self._in_body = True
         if not self._hosts and self.parser.get_http_version() == "1.1":
             raise BadRequest("an HTTP/1.1 request needs a Host header")
+        if self._url[:1] != b"/" and not valid_target(self._url):
+            raise BadRequest("invalid request target")
         if self._current is None and not self._queue:
             self._deadline = None
             if self._expect_continue and self.parser.get_http_version() == "1.1":

@@ -224,3 +224,26 @@ def test_trailing_whitespace_of_request_header_values_is_stripped(serve):
     with connect(server) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\nX-V: v \t \r\n\r\n")
         assert ResponseReader(sock).read_one().body == b"['v']"
+
+
+# --- found by tests/fuzz: targets and Host values the URL code cannot take are a 400 --------------
+@pytest.mark.parametrize("payload", [
+    b"GET [ HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"GET http://[/ HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: [\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: [zz]\r\n\r\n",
+])
+def test_invalid_target_or_host_gets_400(serve, payload):
+    server = serve(Hello())
+    with connect(server) as sock:
+        sock.sendall(payload)
+        assert wait_closed(sock).startswith(b"HTTP/1.1 400 ")
+
+
+@pytest.mark.parametrize("host", [b"h", b"h:8080", b"[::1]:80", b"127.0.0.1", b""])
+def test_valid_host_values_are_served(serve, host):
+    server = serve(Hello())
+    with connect(server) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+        assert ResponseReader(sock).read_one().status == 200
