@@ -19,16 +19,25 @@ _REG_NAME_HOST = re.compile(rb"[A-Za-z0-9\-._~!$&'()*+,;=%]*(?::[0-9]*)?")
 _SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
+#: Host values found valid (a server sees few): checked once each (every request has one).
+_valid_hosts: set[bytes] = set()
+
+
 def valid_host(value: bytes) -> bool:
     """True when ``value`` is a valid ``Host`` field value (``uri-host [":" port]``)."""
-    if _REG_NAME_HOST.fullmatch(value):
+    if value in _valid_hosts:
         return True
-    if value[:1] != b"[":
-        return False
-    try:  # an IP literal: rare, so let urlsplit judge it as url_url will
-        return bool(urlsplit("//" + value.decode("ascii")).hostname)
-    except (ValueError, UnicodeDecodeError):
-        return False
+    if _REG_NAME_HOST.fullmatch(value) is None:
+        if value[:1] != b"[":
+            return False
+        try:  # an IP literal: rare, so let urlsplit judge it as url_url will
+            if not urlsplit("//" + value.decode("ascii")).hostname:
+                return False
+        except (ValueError, UnicodeDecodeError):
+            return False
+    if len(_valid_hosts) < 256:
+        _valid_hosts.add(value)
+    return True
 
 
 def valid_target(target: bytes) -> bool:

@@ -69,10 +69,10 @@ def _settles(check, timeout: float = 3.0) -> bool:
 
 # --- defect 6: the head deadline starts at accept ----------------------------------------
 def test_head_deadline_starts_at_accept(serve):
-    server = serve(Hello(), ServerOptions(header_timeout=0.6))
+    server = serve(Hello(), ServerOptions(header_timeout=1.0))
     with connect(server) as sock:
         started = time.monotonic()
-        time.sleep(0.45)
+        time.sleep(0.8)
         sock.sendall(b"GET / HTTP/1.1\r\n")
         data = b""
         while not data and time.monotonic() - started < 3:
@@ -83,8 +83,8 @@ def test_head_deadline_starts_at_accept(serve):
             except TimeoutError:
                 pass
         assert data.startswith(b"HTTP/1.1 408 ")
-        # header_timeout plus the sweep's granularity; from the first byte it would be >= 1.05 s
-        assert time.monotonic() - started < 1.0
+        # header_timeout plus the sweep's granularity (0.25 s); from the first byte it would be >= 1.8 s
+        assert time.monotonic() - started < 1.6
 
 
 # --- defect 4: lingering close -----------------------------------------------------------
