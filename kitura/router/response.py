@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .codec import to_jsonable
 from .content_type import ContentType
-from .cookies import AdditionalCookieAttribute, Cookie
+from .cookies import AdditionalCookieAttribute, Cookie, ResponseCookies
 from .element import RouterMethod
 from .headers import Headers
 
@@ -87,7 +87,7 @@ class RouterResponse:
         self.server_response = server_response
         self.request = request
         self.headers = Headers(server_response.headers)
-        self.cookies: dict[str, Cookie] = {}
+        self.cookies: dict[str, Cookie] = ResponseCookies()
         self.user_info: dict[str, Any] = {}
         self._status = _UNKNOWN
         self._buffer = bytearray()
