@@ -168,28 +168,33 @@ class HTTPServer:
         self._fire("started")
 
     # --- stop --------------------------------------------------------------------
-    def stop(self) -> None:
+    def stop(self, *, graceful: bool = False) -> None:
         """Close the listener and every open connection, and release the port.
 
-        From another thread it returns once all is closed; on the server's own loop it
-        starts the stop and returns (await ``stop_async()`` to wait for it).
+        ``graceful=True`` drains first: no new connection is accepted, requests in
+        progress get up to ``options.shutdown_timeout`` seconds to finish, WebSocket
+        clients get 1001 Going Away. From another thread it returns once all is closed;
+        on the server's own loop it starts the stop and returns (await ``stop_async()``).
         """
         loop = self._loop
         if loop is None or self._server is None:
             return
         if on_loop_thread(loop):
-            loop.create_task(self.stop_async())
+            loop.create_task(self.stop_async(graceful=graceful))
             return
+        timeout = 30 + (self.options.shutdown_timeout if graceful else 0)
         try:
-            run_in_loop(self.stop_async(), loop, timeout=30)
+            run_in_loop(self.stop_async(graceful=graceful), loop, timeout=timeout)
         except (RuntimeError, concurrent.futures.CancelledError):  # the loop is already gone
             self._stopped()
 
-    async def stop_async(self) -> None:
+    async def stop_async(self, *, graceful: bool = False) -> None:
         server, self._server = self._server, None
         if server is None:
             return
         server.close()
+        if graceful:
+            await self._drain(self.options.shutdown_timeout)
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None
@@ -203,6 +208,24 @@ class HTTPServer:
         except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - closing is best effort past this
             pass
         self._stopped()
+
+    async def _drain(self, grace: float) -> None:
+        """Let the open connections finish for up to ``grace`` seconds (the listener is closed)."""
+        connections = self._connections
+        if connections:
+            _log.info("Draining %d connection(s) on port %s (up to %g s)", len(connections), self.port, grace)
+        for conn in list(connections):
+            try:
+                conn.drain()
+            except Exception:  # noqa: BLE001
+                _log.exception("Error draining a connection")
+        deadline = self._loop.time() + grace  # type: ignore[union-attr]
+        while connections and self._loop.time() < deadline:  # type: ignore[union-attr]
+            await asyncio.sleep(0.02)
+            for conn in list(connections):
+                conn.close_if_idle()
+        if connections:
+            _log.warning("%d connection(s) still open after %g s: closing them", len(connections), grace)
 
     def _stopped(self) -> None:
         self.state = ServerState.STOPPED
