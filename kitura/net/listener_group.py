@@ -33,6 +33,7 @@ class _StopSignal(BaseException):
 
 
 def _raise_stop(signum: int, _frame: Any) -> None:
+    signal.signal(signum, _ignore_during_stop)  # a second SIGTERM must not end the drain
     raise _StopSignal(signum)
 
 
@@ -92,15 +93,15 @@ class ListenerGroup:
             from .supervisor import serve_in_workers
             serve_in_workers(list(cls._servers), count)
             return True
-        try:
-            with _signals(_raise_stop, sigint=False):
+        with _signals(_raise_stop, sigint=False):
+            try:
                 with cls._condition:
                     return cls._condition.wait_for(lambda: not cls._servers, timeout)
-        except (KeyboardInterrupt, _StopSignal) as exc:
-            name = "SIGTERM" if isinstance(exc, _StopSignal) else "Interrupted"
-            _log.info("%s: stopping %d server(s) gracefully", name, len(cls._servers))
-            cls.stop_all(graceful=True)
-            return True
+            except (KeyboardInterrupt, _StopSignal) as exc:
+                name = "SIGTERM" if isinstance(exc, _StopSignal) else "Interrupted"
+                _log.info("%s: stopping %d server(s) gracefully", name, len(cls._servers))
+                cls.stop_all(graceful=True)
+                return True
 
     @classmethod
     def stop_all(cls, *, graceful: bool = False) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import inspect
 import logging
+import os
 import socket
 import threading
 from enum import Enum
@@ -167,6 +168,45 @@ class HTTPServer:
         _log.info("Listening on %s", where)
         self._fire("started")
 
+    # --- worker processes (see supervisor.py) ------------------------------------------
+    def _hand_over_sockets(self) -> list[socket.socket]:
+        """Stop serving in this process but keep the port: close the asyncio server and
+        return copies of its listening sockets, still bound and listening."""
+        if self._loop is None or self._server is None:
+            return []
+        return run_in_loop(self._hand_over(), self._loop, timeout=30 + self.options.shutdown_timeout)
+
+    async def _hand_over(self) -> list[socket.socket]:
+        server, self._server = self._server, None
+        sockets = [socket.socket(fileno=os.dup(sock.fileno())) for sock in server.sockets or ()]  # type: ignore[union-attr]
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        server.close()  # type: ignore[union-attr]
+        # Connections this process accepted before the fork are finished here.
+        await self._drain(self.options.shutdown_timeout)
+        for conn in list(self._connections):
+            conn.shutdown()
+        ListenerGroup._remove(self)
+        return sockets
+
+    async def _serve_sockets(self, sockets: list[socket.socket]) -> None:
+        """Serve on listening sockets bound elsewhere (a worker process, on its own loop)."""
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._loop_thread = note_loop_thread(loop)
+        self._ssl_context = self.ssl_config.ssl_context() if self.ssl_config is not None else None
+        servers = []
+        for sock in sockets:
+            if sock.family == socket.AF_UNIX:
+                servers.append(await loop.create_unix_server(lambda: HTTPConnection(self, loop), sock=sock, backlog=1024))
+            else:
+                servers.append(await loop.create_server(lambda: HTTPConnection(self, loop), sock=sock, backlog=1024))
+        self._server = servers[0] if len(servers) == 1 else _Servers(servers)  # type: ignore[assignment]
+        self.state = ServerState.STARTED
+        ListenerGroup._add(self)
+        self._schedule_sweep()
+
     # --- stop --------------------------------------------------------------------
     def stop(self, *, graceful: bool = False) -> None:
         """Close the listener and every open connection, and release the port.
@@ -249,3 +289,22 @@ class HTTPServer:
 
     def __repr__(self) -> str:
         return f"<HTTPServer {self.state.value} port={self.port}>"
+
+
+class _Servers:
+    """Several asyncio servers closed as one (a worker serving IPv4 and IPv6 sockets)."""
+
+    def __init__(self, servers: list[asyncio.AbstractServer]) -> None:
+        self._servers = servers
+
+    @property
+    def sockets(self) -> list[Any]:
+        return [sock for server in self._servers for sock in (server.sockets or ())]
+
+    def close(self) -> None:
+        for server in self._servers:
+            server.close()
+
+    async def wait_closed(self) -> None:
+        for server in self._servers:
+            await server.wait_closed()

@@ -21,6 +21,7 @@ import dataclasses
 import json
 import logging
 import itertools
+import os
 import uuid
 from threading import get_ident
 from collections import deque
@@ -46,6 +47,15 @@ _CLOSED = State.CLOSED
 # and a counter (uuid4 per connection reads os.urandom each time).
 _ID_PREFIX = str(uuid.uuid4())[:24]
 _ids = itertools.count(1)
+
+
+def _new_id_prefix() -> None:
+    """A forked worker draws its own prefix: ids stay unique across the workers."""
+    global _ID_PREFIX
+    _ID_PREFIX = str(uuid.uuid4())[:24]
+
+
+os.register_at_fork(after_in_child=_new_id_prefix)
 # The headers of unmasked final text frames of 0..125 bytes (RFC 6455 5.2).
 _TEXT_HEADS = tuple(bytes((0x80 | OP_TEXT, n)) for n in range(126))
 

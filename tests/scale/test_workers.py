@@ -1,0 +1,146 @@
+"""Worker processes: ``Kitura.run(workers=N)``, the supervisor, ``python -m kitura``."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from contextlib import ExitStack
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from kitura.net.listener_group import resolve_workers
+from tests.scale.helpers import REPO, AppProcess
+
+
+@pytest.fixture
+def app2():
+    app = AppProcess(workers="2")
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def _pids(app: AppProcess, want: int, tries: int = 200) -> set[str]:
+    """Ask /pid on fresh connections until ``want`` distinct workers answered."""
+    seen: set[str] = set()
+    for _ in range(tries):
+        seen.add(app.get("/pid"))
+        if len(seen) >= want:
+            break
+    return seen
+
+
+def _worker_pids(app: AppProcess) -> set[str]:
+    return set(re.findall(r"Worker \d+ started \(pid (\d+)\)", app.output()))
+
+
+def test_resolve_workers() -> None:
+    assert resolve_workers(1) == 1
+    assert resolve_workers(3) == 3
+    assert resolve_workers("auto") == len(os.sched_getaffinity(0))
+    for bad in (0, -1, "4", 2.0, True):
+        with pytest.raises(ValueError, match="workers must be"):
+            resolve_workers(bad)
+
+
+def test_two_workers_serve_one_port(app2: AppProcess) -> None:
+    app2.wait_output("Worker 1 started")
+    pids = _pids(app2, 2)
+    assert pids == _worker_pids(app2)
+    assert str(app2.proc.pid) not in pids  # the supervisor serves nothing itself
+
+
+def test_a_killed_worker_is_replaced(app2: AppProcess) -> None:
+    app2.wait_output("Worker 1 started")
+    victim = int(sorted(_worker_pids(app2))[0])
+    os.kill(victim, signal.SIGKILL)
+    app2.wait_output("was killed by SIGKILL; starting a new one")
+    deadline = time.monotonic() + 15
+    while len(_worker_pids(app2)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pids = _worker_pids(app2)
+    assert len(pids) == 3
+    alive = _pids(app2, 2)
+    assert alive == pids - {str(victim)}
+    with connect(f"ws://127.0.0.1:{app2.port}/echo", open_timeout=10) as ws:
+        ws.send("again")
+        assert ws.recv(timeout=10).endswith(":again")
+
+
+def test_sigterm_drains_every_worker(app2: AppProcess) -> None:
+    app2.wait_output("Worker 1 started")
+    with ExitStack() as stack:
+        clients, served_by = [], set()
+        while len(served_by) < 2 and len(clients) < 40:  # until both workers hold a client
+            ws = stack.enter_context(connect(f"ws://127.0.0.1:{app2.port}/echo", open_timeout=10))
+            ws.send("who")
+            served_by.add(ws.recv(timeout=10).split(":")[0])
+            clients.append(ws)
+        assert served_by == _worker_pids(app2)
+        answers: list[str] = []
+        slow = threading.Thread(target=lambda: answers.append(app2.get("/slow?s=1.0")))
+        slow.start()
+        app2.wait_output("slow started")
+        app2.proc.send_signal(signal.SIGTERM)
+        for ws in clients:
+            with pytest.raises(ConnectionClosed):
+                ws.recv(timeout=10)
+            assert ws.close_code == 1001
+        slow.join(15)
+        assert answers == ["slow done"]
+        assert app2.wait(20) == 0
+        out = app2.wait_output("main returned")
+        assert out.count("exited with status 0") == 2, out
+
+
+def test_command_line_serves_a_router_from_workers() -> None:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "kitura", "tests.scale.app:router", "--port", "0",
+                             "--workers", "2", "--shutdown-timeout", "3"],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        port = None
+        lines = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and port is None:
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            if not line:
+                break
+            lines.append(line)
+            found = re.search(r"Listening on port (\d+)", line)
+            if found:
+                port = int(found.group(1))
+        assert port, "".join(lines)
+        pids = set()
+        for _ in range(200):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/pid", timeout=10) as reply:
+                pids.add(reply.read().decode())
+            if len(pids) == 2:
+                break
+        assert len(pids) == 2
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def test_command_line_refuses_what_is_not_an_app() -> None:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for spec, message in (("tests.scale.app:nothing", "has no attribute"), ("tests.scale.app:os", "not a Router"),
+                          ("no_such_module_x:app", "cannot import"), ("tests.scale.app", "expected module:attr")):
+        done = subprocess.run([sys.executable, "-m", "kitura", spec], cwd=REPO, env=env, capture_output=True,
+                              text=True, timeout=30)
+        assert done.returncode != 0
+        assert message in done.stderr, done.stderr
