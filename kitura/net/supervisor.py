@@ -43,6 +43,7 @@ __all__ = ["serve_in_workers", "worker_index"]
 _log = logging.getLogger("kitura.net")
 
 RESTART_WINDOW = 30.0
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 # In a worker: its index (0..N-1); None in the supervisor or a single process.
 _worker_index: Optional[int] = None
@@ -178,10 +179,16 @@ class _Supervisor:
     def _spawn(self, index: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            _worker_main(index, self.listeners)  # never returns
-        self.children[pid] = index
+        # Signals wait until each side has its handlers: a SIGTERM landing in the child
+        # before it resets them would run the supervisor's handler there.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                _worker_main(index, self.listeners)  # never returns
+            self.children[pid] = index
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         _log.info("Worker %d started (pid %d)", index, pid)
 
 
@@ -196,6 +203,7 @@ def _worker_main(index: int, listeners: list[_Listener]) -> None:
     _worker_index = index
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor passes Ctrl-C on as SIGTERM
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     code = 0
     try:
         loop = get_loop()

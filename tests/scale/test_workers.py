@@ -144,3 +144,53 @@ def test_command_line_refuses_what_is_not_an_app() -> None:
                               text=True, timeout=30)
         assert done.returncode != 0
         assert message in done.stderr, done.stderr
+
+
+def test_the_supervisor_gives_up_on_a_restart_loop(app2: AppProcess) -> None:
+    """Workers that keep dying (more than max(5, N) restarts in 30 s): stop, exit 1."""
+    app2.wait_output("Worker 1 started")
+    killed: set[str] = set()
+    deadline = time.monotonic() + 30
+    while "giving up" not in app2.output():
+        assert time.monotonic() < deadline, app2.output()
+        for pid in _worker_pids(app2) - killed:
+            killed.add(pid)
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.02)
+    assert app2.wait(20) == 1
+    assert len(killed) >= 6
+
+
+def test_reuse_port_workers_bind_their_own_sockets() -> None:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "kitura", "tests.scale.app:router", "--port", "0",
+                             "--workers", "2", "--reuse-port"],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        port = None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and port is None:
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            found = re.search(r"Listening on port (\d+)", line)
+            port = int(found.group(1)) if found else None
+            if not line:
+                break
+        assert port
+        time.sleep(0.5)  # the workers bind after the fork
+        pids = set()
+        for _ in range(200):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/pid", timeout=10) as reply:
+                pids.add(reply.read().decode())
+            if len(pids) == 2:
+                break
+        assert len(pids) == 2
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
