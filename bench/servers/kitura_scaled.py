@@ -15,7 +15,8 @@ import importlib.util
 import os
 import pathlib
 
-from bench.servers._common import HELLO_STR, raise_nofile, ready
+from bench.servers._common import raise_nofile, ready
+from bench.servers.kitura_server import build_delegate
 
 
 def room_chat_service():
@@ -36,15 +37,8 @@ def main() -> None:
     args = p.parse_args()
     raise_nofile()
 
-    from kitura.net import HTTP, HTTPStatusCode, ListenerGroup, ServerDelegate, ServerOptions
+    from kitura.net import HTTP, ListenerGroup, ServerOptions
     from kitura.websocket import RedisPubSub, Room, WebSocket, WebSocketService
-
-    class Hello(ServerDelegate):
-        async def handle(self, request, response):
-            response.status_code = HTTPStatusCode.OK
-            response.headers["Content-Type"] = "text/plain"
-            response.write(from_=HELLO_STR)
-            response.end()
 
     class Pid(WebSocketService):
         connection_timeout = None
@@ -59,7 +53,7 @@ def main() -> None:
     WebSocket.register(service=ChatService(Room("chat")), on_path="chat")
     WebSocket.register(service=Pid(), on_path="pid")
     server = HTTP.create_server()
-    server.delegate = Hello()
+    server.delegate = build_delegate("async")  # the same hello as kitura-async
     server.options = ServerOptions(connection_limit=50_000, shutdown_timeout=2.0)
     server.allow_port_reuse = args.reuse_port
     server.listen(on=args.port, address=args.host)

@@ -1,14 +1,17 @@
-"""Helpers for the scale-out tests: start a test app as a subprocess, bounded waits."""
+"""Helpers for the scale-out tests: the test app (or ``python -m kitura``) as a
+subprocess, with its output collected and every wait bounded."""
 
 from __future__ import annotations
 
+import http.client
 import os
+import re
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -16,34 +19,66 @@ APP = Path(__file__).with_name("app.py")
 
 
 class AppProcess:
-    """tests/scale/app.py in a subprocess (its own process group); ``close()`` kills it."""
+    """tests/scale/app.py in a subprocess (its own process group); ``close()`` kills it.
 
-    def __init__(self, workers: str = "1", timeout: float = 20.0) -> None:
+    ``AppProcess(workers)`` runs the app, which writes its port to a file;
+    ``AppProcess.cli(*args)`` runs ``python -m kitura *args`` and reads the port from
+    the "Listening on port N" line (``uds=path`` for a Unix socket: no port).
+    """
+
+    def __init__(self, workers: str = "1", timeout: float = 20.0, *, cli: list[str] | None = None,
+                 uds: str | None = None) -> None:
         fd, self.port_file = tempfile.mkstemp(prefix="kitura-port-")
         os.close(fd)
+        self.uds = uds
+        argv = [sys.executable, "-m", "kitura", *cli] if cli is not None else [
+            sys.executable, str(APP), self.port_file, workers]
         env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen([sys.executable, str(APP), self.port_file, workers], cwd=REPO, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         self._out: list[bytes] = []
         self._cond = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
-        deadline = time.monotonic() + timeout
         self.port = 0
-        while time.monotonic() < deadline:
-            text = Path(self.port_file).read_text().strip()
-            if text.isdigit():
-                self.port = int(text)
-                break
-            if self.proc.poll() is not None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if cli is None:
+                text = Path(self.port_file).read_text().strip()
+                self.port = int(text) if text.isdigit() else 0
+            else:
+                found = re.search(r"Listening on port (\d+)", self.output())
+                self.port = int(found.group(1)) if found else 0
+            if self.port or (uds and "Worker 1 started" in self.output()):
                 break
             time.sleep(0.05)
-        if not self.port:
+        if not self.port and not (uds and "Worker 1 started" in self.output()):
             self.close()
             raise AssertionError(f"the app did not start: {self.output()}")
 
+    @classmethod
+    def cli(cls, *args: str, uds: str | None = None) -> "AppProcess":
+        return cls(cli=list(args), uds=uds)
+
     def get(self, path: str, timeout: float = 10.0) -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as reply:
-            return reply.read().decode()
+        conn = _UnixConnection(self.uds, timeout) if self.uds else http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request("GET", path)
+            reply = conn.getresponse()
+            body = reply.read().decode()
+            assert reply.status == 200, f"GET {path}: {reply.status} {body!r}"
+            return body
+        finally:
+            conn.close()
+
+    def pids(self, want: int, tries: int = 200) -> set[str]:
+        """Ask /pid on fresh connections until ``want`` distinct processes answered."""
+        seen: set[str] = set()
+        for _ in range(tries):
+            seen.add(self.get("/pid"))
+            if len(seen) >= want:
+                break
+        return seen
 
     def _read(self) -> None:
         for line in iter(self.proc.stdout.readline, b""):  # type: ignore[union-attr]
@@ -73,3 +108,14 @@ class AppProcess:
                 pass
             self.proc.wait(10)
         Path(self.port_file).unlink(missing_ok=True)
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)

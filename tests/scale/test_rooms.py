@@ -145,17 +145,23 @@ def _wait_subscribed(*backends: RedisPubSub, room: str) -> None:
     time.sleep(0.1)  # SUBSCRIBE is processed by Redis in order; give it the round trip
 
 
+def _rooms_across_redis(stack: ExitStack, serve, backends, name: str, **options):
+    """Room ``name`` twice, each with its own RedisPubSub (two origins, as two processes
+    have): clients a1 and b1 in the first, a2 in the second, all subscribed."""
+    one_backend, two_backend = backends(**options), backends(**options)
+    port = serve(f"room-{name}1", Room(name, backend=one_backend))
+    serve(f"room-{name}2", Room(name, backend=two_backend))
+    a1, b1 = (stack.enter_context(connect(f"ws://127.0.0.1:{port}/room-{name}1")) for _ in range(2))
+    a2 = stack.enter_context(connect(f"ws://127.0.0.1:{port}/room-{name}2"))
+    _joined(a1, 2)
+    _joined(a2, 1)
+    _wait_subscribed(one_backend, two_backend, room=name)
+    return one_backend, two_backend, a1, b1, a2
+
+
 def test_redis_carries_sends_between_backends(serve, backends) -> None:
-    """Two rooms of one name with their own RedisPubSub (two origins, as two processes have)."""
-    one_backend, two_backend = backends(), backends()
-    port = serve("room-r1", Room("r", backend=one_backend))
-    serve("room-r2", Room("r", backend=two_backend))
     with ExitStack() as stack:
-        a1, b1 = (stack.enter_context(connect(f"ws://127.0.0.1:{port}/room-r1")) for _ in range(2))
-        a2 = stack.enter_context(connect(f"ws://127.0.0.1:{port}/room-r2"))
-        _joined(a1, 2)
-        _joined(a2, 1)
-        _wait_subscribed(one_backend, two_backend, room="r")
+        one_backend, two_backend, a1, b1, a2 = _rooms_across_redis(stack, serve, backends, "r")
         a1.send("via redis")
         assert b1.recv(timeout=10) == "via redis"  # local, at once
         assert a2.recv(timeout=10) == "via redis"  # through Redis
@@ -163,21 +169,14 @@ def test_redis_carries_sends_between_backends(serve, backends) -> None:
         a2.send(b"\xffbinary")
         for ws in (a1, b1, a2):
             assert ws.recv(timeout=10) == b"\xffbinary"
-        assert one_backend.received == 2 - 1 and two_backend.received == 1
+        assert one_backend.received == 1 and two_backend.received == 1
         assert one_backend.lost == two_backend.lost == 0
 
 
 def test_redis_down_local_delivery_goes_on_and_resumes(serve, backends, redis_server) -> None:
-    one_backend = backends(max_reconnect_delay=0.2)
-    two_backend = backends(max_reconnect_delay=0.2)
-    port = serve("room-d1", Room("d", backend=one_backend))
-    serve("room-d2", Room("d", backend=two_backend))
     with ExitStack() as stack:
-        a1, b1 = (stack.enter_context(connect(f"ws://127.0.0.1:{port}/room-d1")) for _ in range(2))
-        a2 = stack.enter_context(connect(f"ws://127.0.0.1:{port}/room-d2"))
-        _joined(a1, 2)
-        _joined(a2, 1)
-        _wait_subscribed(one_backend, two_backend, room="d")
+        one_backend, two_backend, a1, b1, a2 = _rooms_across_redis(stack, serve, backends, "d",
+                                                                   max_reconnect_delay=0.2)
         redis_server.stop()
         deadline = time.monotonic() + 10
         while one_backend.connected:
@@ -196,3 +195,18 @@ def test_redis_down_local_delivery_goes_on_and_resumes(serve, backends, redis_se
         a1.send("back")
         assert b1.recv(timeout=10) == "back"
         assert a2.recv(timeout=10) == "back"
+
+
+def test_send_from_another_thread_is_one_batch_on_the_loop(serve) -> None:
+    """A send off the loop (a plain def route, a background job) reaches every member."""
+    room = Room("t", backend=InProcessPubSub())
+    port = serve("room-t", room)
+    with ExitStack() as stack:
+        clients = [stack.enter_context(connect(f"ws://127.0.0.1:{port}/room-t")) for _ in range(5)]
+        _joined(clients[0], 5)
+        for n in range(3):
+            room.send(f"from a thread {n}")
+        room.send(model={"n": 3})
+        for ws in clients:
+            assert [ws.recv(timeout=10) for _ in range(4)] == [
+                "from a thread 0", "from a thread 1", "from a thread 2", '{"n":3}']

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from contextlib import ExitStack
 
 import pytest
@@ -29,16 +28,6 @@ def app2():
         app.close()
 
 
-def _pids(app: AppProcess, want: int, tries: int = 200) -> set[str]:
-    """Ask /pid on fresh connections until ``want`` distinct workers answered."""
-    seen: set[str] = set()
-    for _ in range(tries):
-        seen.add(app.get("/pid"))
-        if len(seen) >= want:
-            break
-    return seen
-
-
 def _worker_pids(app: AppProcess) -> set[str]:
     return set(re.findall(r"Worker \d+ started \(pid (\d+)\)", app.output()))
 
@@ -54,7 +43,7 @@ def test_resolve_workers() -> None:
 
 def test_two_workers_serve_one_port(app2: AppProcess) -> None:
     app2.wait_output("Worker 1 started")
-    pids = _pids(app2, 2)
+    pids = app2.pids(2)
     assert pids == _worker_pids(app2)
     assert str(app2.proc.pid) not in pids  # the supervisor serves nothing itself
 
@@ -69,7 +58,7 @@ def test_a_killed_worker_is_replaced(app2: AppProcess) -> None:
         time.sleep(0.05)
     pids = _worker_pids(app2)
     assert len(pids) == 3
-    alive = _pids(app2, 2)
+    alive = app2.pids(2)
     assert alive == pids - {str(victim)}
     with connect(f"ws://127.0.0.1:{app2.port}/echo", open_timeout=10) as ws:
         ws.send("again")
@@ -102,38 +91,27 @@ def test_sigterm_drains_every_worker(app2: AppProcess) -> None:
         assert out.count("exited with status 0") == 2, out
 
 
-def test_command_line_serves_a_router_from_workers() -> None:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen([sys.executable, "-m", "kitura", "tests.scale.app:router", "--port", "0",
-                             "--workers", "2", "--shutdown-timeout", "3"],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+@pytest.mark.parametrize("extra", [[], ["--reuse-port"]], ids=["shared-socket", "reuse-port"])
+def test_command_line_serves_a_router_from_workers(extra: list[str]) -> None:
+    app = AppProcess.cli("tests.scale.app:router", "--port", "0", "--workers", "2", "--shutdown-timeout", "3", *extra)
     try:
-        port = None
-        lines = []
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and port is None:
-            line = proc.stdout.readline()  # type: ignore[union-attr]
-            if not line:
-                break
-            lines.append(line)
-            found = re.search(r"Listening on port (\d+)", line)
-            if found:
-                port = int(found.group(1))
-        assert port, "".join(lines)
-        pids = set()
-        for _ in range(200):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/pid", timeout=10) as reply:
-                pids.add(reply.read().decode())
-            if len(pids) == 2:
-                break
-        assert len(pids) == 2
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0
+        app.wait_output("Worker 1 started")
+        assert len(app.pids(2)) == 2
+        app.proc.send_signal(signal.SIGTERM)
+        assert app.wait(20) == 0
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+        app.close()
+
+
+def test_workers_serve_a_unix_domain_socket(tmp_path) -> None:
+    path = str(tmp_path / "kitura.sock")
+    app = AppProcess.cli("tests.scale.app:router", "--uds", path, "--workers", "2", uds=path)
+    try:
+        assert len(app.pids(2)) == 2
+        app.proc.send_signal(signal.SIGTERM)
+        assert app.wait(20) == 0
+    finally:
+        app.close()
 
 
 def test_command_line_refuses_what_is_not_an_app() -> None:
@@ -163,34 +141,3 @@ def test_the_supervisor_gives_up_on_a_restart_loop(app2: AppProcess) -> None:
     assert app2.wait(20) == 1
     assert len(killed) >= 6
 
-
-def test_reuse_port_workers_bind_their_own_sockets() -> None:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen([sys.executable, "-m", "kitura", "tests.scale.app:router", "--port", "0",
-                             "--workers", "2", "--reuse-port"],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    try:
-        port = None
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and port is None:
-            line = proc.stdout.readline()  # type: ignore[union-attr]
-            found = re.search(r"Listening on port (\d+)", line)
-            port = int(found.group(1)) if found else None
-            if not line:
-                break
-        assert port
-        time.sleep(0.5)  # the workers bind after the fork
-        pids = set()
-        for _ in range(200):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/pid", timeout=10) as reply:
-                pids.add(reply.read().decode())
-            if len(pids) == 2:
-                break
-        assert len(pids) == 2
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
