@@ -535,6 +535,9 @@ class HTTPConnection(asyncio.Protocol):
             self._upgraded.shutdown()
         else:
             self._pause_reading()
+            current = self._current
+            if current is not None and not current._headers_sent:
+                current._keep_alive = False  # its head says Connection: close
             self.close_if_idle()
 
     def close_if_idle(self) -> None:
