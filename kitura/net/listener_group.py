@@ -86,7 +86,8 @@ class ListenerGroup:
         SIGTERM and Ctrl-C stop every server gracefully (``HTTPServer.stop(graceful=True)``)
         and return True, so a program ending in ``wait_for_listeners()`` exits 0, as a
         Kitura server does. ``workers=N`` (or ``"auto"``: one per core) serves the
-        listening servers from N worker processes and returns when they have all exited.
+        listening servers from N worker processes and returns when they have all exited
+        (``timeout`` does not apply then); see docs/scaling.md.
         """
         count = resolve_workers(workers)
         if count > 1:
