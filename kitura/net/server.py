@@ -63,6 +63,7 @@ class HTTPServer:
             "started": [], "stopped": [], "failed": [], "client_connection_failed": [],
         }
         self._lock = threading.Lock()
+        self._inherited_sockets: Optional[list[socket.socket]] = None  # see _serve_sockets
 
     # --- delegate ------------------------------------------------------------
     @property
@@ -144,7 +145,10 @@ class HTTPServer:
         self.unix_domain_socket_path = unix_domain_socket_path
         try:
             self._ssl_context = self.ssl_config.ssl_context() if self.ssl_config is not None else None
-            if unix_domain_socket_path is not None:
+            inherited, self._inherited_sockets = self._inherited_sockets, None
+            if inherited is not None:  # a worker process: serve the sockets bound before the fork
+                self._server = await _serve_on(loop, lambda: HTTPConnection(self, loop), inherited)
+            elif unix_domain_socket_path is not None:
                 self._server = await loop.create_unix_server(
                     lambda: HTTPConnection(self, loop), path=unix_domain_socket_path, backlog=1024)
             else:
@@ -164,6 +168,8 @@ class HTTPServer:
         self.state = ServerState.STARTED
         ListenerGroup._add(self)
         self._schedule_sweep()
+        if inherited is not None:
+            return  # "started" ran once, when the port was bound before the fork
         where = f"socket path {unix_domain_socket_path}" if unix_domain_socket_path else f"port {self.port}"
         _log.info("Listening on %s", where)
         self._fire("started")
@@ -191,21 +197,9 @@ class HTTPServer:
         return sockets
 
     async def _serve_sockets(self, sockets: list[socket.socket]) -> None:
-        """Serve on listening sockets bound elsewhere (a worker process, on its own loop)."""
-        loop = asyncio.get_running_loop()
-        self._loop = loop
-        self._loop_thread = note_loop_thread(loop)
-        self._ssl_context = self.ssl_config.ssl_context() if self.ssl_config is not None else None
-        servers = []
-        for sock in sockets:
-            if sock.family == socket.AF_UNIX:
-                servers.append(await loop.create_unix_server(lambda: HTTPConnection(self, loop), sock=sock, backlog=1024))
-            else:
-                servers.append(await loop.create_server(lambda: HTTPConnection(self, loop), sock=sock, backlog=1024))
-        self._server = servers[0] if len(servers) == 1 else _Servers(servers)  # type: ignore[assignment]
-        self.state = ServerState.STARTED
-        ListenerGroup._add(self)
-        self._schedule_sweep()
+        """Serve on listening sockets bound before the fork (a worker process, its own loop)."""
+        self._inherited_sockets = sockets
+        await self.listen_async(self.port or 0, self.address, unix_domain_socket_path=self.unix_domain_socket_path)
 
     # --- stop --------------------------------------------------------------------
     def stop(self, *, graceful: bool = False) -> None:
@@ -289,6 +283,16 @@ class HTTPServer:
 
     def __repr__(self) -> str:
         return f"<HTTPServer {self.state.value} port={self.port}>"
+
+
+async def _serve_on(loop: asyncio.AbstractEventLoop, factory: Callable[[], HTTPConnection],
+                    sockets: list[socket.socket]) -> Any:
+    """Serve listening sockets bound elsewhere; several (IPv4 and IPv6) as one server."""
+    servers = []
+    for sock in sockets:
+        create = loop.create_unix_server if sock.family == socket.AF_UNIX else loop.create_server
+        servers.append(await create(factory, sock=sock, backlog=1024))  # type: ignore[operator]
+    return servers[0] if len(servers) == 1 else _Servers(servers)
 
 
 class _Servers:
