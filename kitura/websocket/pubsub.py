@@ -46,11 +46,20 @@ class PubSubBackend:
         raise NotImplementedError
 
 
+# Backends to reset in a forked worker (see _after_fork_in_child).
+_live: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
 class InProcessPubSub(PubSubBackend):
     """Rooms of one process: a send also reaches the other ``Room`` objects of its name."""
 
     def __init__(self) -> None:
         self._rooms: dict[str, list["Room"]] = {}
+        self._lock = threading.Lock()
+        _live.add(self)
+
+    def _reset(self) -> None:
+        self._rooms = {}
         self._lock = threading.Lock()
 
     def attach(self, room: "Room") -> None:
@@ -68,7 +77,6 @@ class InProcessPubSub(PubSubBackend):
 _KIND = {OP_TEXT: b"t", 2: b"b"}
 _ORIGIN_SIZE = 16
 _HEAD = 1 + _ORIGIN_SIZE + 1  # b"K", origin, kind
-_live: "weakref.WeakSet[RedisPubSub]" = weakref.WeakSet()
 
 
 class RedisPubSub(PubSubBackend):
@@ -93,19 +101,20 @@ class RedisPubSub(PubSubBackend):
         self.received = 0
         self.lost = 0
         self.reconnects = 0
-        self._rooms: dict[str, list["Room"]] = {}
-        self._lock = threading.Lock()
         self._reset()
         _live.add(self)
 
     def _reset(self) -> None:
-        """Not started (also in a forked child: the parent's connections are not ours)."""
+        """Not started, no rooms (also in a forked worker: the parent's connections are not
+        its own; its rooms attach again at their first join or send)."""
+        self._rooms: dict[str, list["Room"]] = {}
+        self._lock = threading.Lock()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._loop_thread = 0
         self._origin = os.urandom(_ORIGIN_SIZE)
         self._outgoing: deque[tuple[str, bytes]] = deque()
         self._wake: Optional[asyncio.Event] = None
-        self._subscribe: set[str] = set(self._rooms)
+        self._subscribe: set[str] = set()
         self._subscribed: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._client: Any = None

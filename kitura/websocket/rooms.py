@@ -15,6 +15,8 @@ reach), Redis for workers and several servers.
 from __future__ import annotations
 
 import logging
+import os
+import weakref
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -49,6 +51,7 @@ class Room:
         self._backend = backend
         self._attached: Optional["PubSubBackend"] = None
         self._members: dict[str, WebSocketConnection] = {}
+        _live.add(self)
 
     @property
     def backend(self) -> "PubSubBackend":
@@ -129,3 +132,17 @@ class Room:
 
     def __repr__(self) -> str:
         return f"<Room {self.name!r} members={len(self._members)}>"
+
+
+_live: "weakref.WeakSet[Room]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A worker starts with empty rooms (the parent's connections are not its own); each
+    room attaches to its backend again at its first join or send."""
+    for room in list(_live):
+        room._members.clear()
+        room._attached = None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
