@@ -4,6 +4,7 @@ WebSocket echo, served by ``Kitura.run(workers=N)``.
     python tests/scale/app.py PORTFILE [WORKERS]
 
 It writes the bound port to PORTFILE once listening (the port is 0: a free one).
+With TLS_CERT and TLS_KEY in the environment it serves HTTPS.
 ``/pid`` answers the serving process's pid; ``/slow?s=1.0`` answers after s seconds.
 """
 
@@ -13,7 +14,7 @@ import sys
 
 from kitura import Kitura, Router
 from kitura.log import HeliumLogger, LoggerMessageType
-from kitura.net import ServerOptions
+from kitura.net import ServerOptions, SSLConfiguration
 from kitura.websocket import WebSocket, WebSocketService
 
 router = Router()
@@ -40,7 +41,9 @@ if __name__ == "__main__":
     HeliumLogger.use(LoggerMessageType.INFO)
     WebSocket.register(service=Echo(), on_path="echo")
     workers = sys.argv[2] if len(sys.argv) > 2 else "1"
-    server = Kitura.add_http_server(on_port=0, on_address="127.0.0.1", with_=router,
+    tls = (SSLConfiguration(certificate_file=os.environ["TLS_CERT"], key_file=os.environ["TLS_KEY"])
+           if "TLS_CERT" in os.environ else None)
+    server = Kitura.add_http_server(on_port=0, on_address="127.0.0.1", with_=router, with_ssl=tls,
                                     options=ServerOptions(shutdown_timeout=5.0))
     server.started(lambda: open(sys.argv[1], "w").write(str(server.port)))
     Kitura.run(workers=int(workers) if workers.isdigit() else workers)

@@ -7,6 +7,7 @@ import http.client
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -27,14 +28,16 @@ class AppProcess:
     """
 
     def __init__(self, workers: str = "1", timeout: float = 20.0, *, cli: list[str] | None = None,
-                 uds: str | None = None) -> None:
+                 uds: str | None = None, env: dict[str, str] | None = None,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         fd, self.port_file = tempfile.mkstemp(prefix="kitura-port-")
         os.close(fd)
         self.uds = uds
+        self.ssl_context = ssl_context
         argv = [sys.executable, "-m", "kitura", *cli] if cli is not None else [
             sys.executable, str(APP), self.port_file, workers]
-        env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(argv, cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1",
+                                                              **(env or {})), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self._out: list[bytes] = []
         self._cond = threading.Condition()
@@ -60,8 +63,12 @@ class AppProcess:
         return cls(cli=list(args), uds=uds)
 
     def get(self, path: str, timeout: float = 10.0) -> str:
-        conn = _UnixConnection(self.uds, timeout) if self.uds else http.client.HTTPConnection(
-            "127.0.0.1", self.port, timeout=timeout)
+        if self.uds:
+            conn: http.client.HTTPConnection = _UnixConnection(self.uds, timeout)
+        elif self.ssl_context is not None:
+            conn = http.client.HTTPSConnection("localhost", self.port, timeout=timeout, context=self.ssl_context)
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             conn.request("GET", path)
             reply = conn.getresponse()

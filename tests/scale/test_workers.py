@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -107,6 +108,25 @@ def test_workers_serve_a_unix_domain_socket(tmp_path) -> None:
     path = str(tmp_path / "kitura.sock")
     app = AppProcess.cli("tests.scale.app:router", "--uds", path, "--workers", "2", uds=path)
     try:
+        assert len(app.pids(2)) == 2
+        app.proc.send_signal(signal.SIGTERM)
+        assert app.wait(20) == 0
+    finally:
+        app.close()
+
+
+def test_workers_serve_tls(tmp_path) -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    app = AppProcess(workers="2", env={"TLS_CERT": str(cert_file), "TLS_KEY": str(key_file)}, ssl_context=client)
+    try:
+        app.wait_output("Worker 1 started")
         assert len(app.pids(2)) == 2
         app.proc.send_signal(signal.SIGTERM)
         assert app.wait(20) == 0
