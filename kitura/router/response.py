@@ -14,6 +14,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any, Callable
 
+from .codec import to_jsonable
 from .content_type import ContentType
 from .cookies import AdditionalCookieAttribute, Cookie
 from .element import RouterMethod
@@ -75,7 +76,6 @@ def _status_enum(code: int) -> Any:
 
 
 def to_json_bytes(obj: Any) -> bytes:
-    from .codable import to_jsonable
     return _json.dumps(to_jsonable(obj), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -256,7 +256,6 @@ class RouterResponse:
         """
         from .templating import TemplatingError
         if with_ is not _MISSING:
-            from .codable import to_jsonable
             encoded = to_jsonable(with_)
             if for_key is not None:
                 context = {for_key: encoded}

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json as _json
 import logging
 import os
 from functools import partial
 from typing import Any, Callable, Generator, Iterable, Sequence
 
+from .codable import CodableRoute, codable_shape, make_codable_element
+from .coders import BodyDecoder, BodyEncoder, default_decoders, default_encoders
 from .element import HandlerEntry, RouterElement, RouterMethod
+from .media_type import MediaType
+from .errors import RequestError
 from .request import RouterRequest
 from .response import RouterResponse
+from .swagger import swagger_document
 from .templating import TemplateEngine, TemplatingError
 from .walker import WalkDriver, drive_on_loop, record_error, submit_to_worker_soon, walk, walk_gen
 
@@ -101,9 +107,23 @@ class Router(_DelegateBase):
         self._default_engine_extension: str | None = None
         self._views_path = "./Views/"
         self._loop_mode: tuple[int, bool] | None = None
+        #: Codable bodies: decoded by the decoder for the request's Content-Type, encoded by the
+        #: encoder its Accept header prefers (values are factories, as Kitura's closures).
+        self.encoders: dict[MediaType, Callable[[], BodyEncoder]] = default_encoders()
+        self.decoders: dict[MediaType, Callable[[], BodyDecoder]] = default_decoders()
+        self.default_response_media_type: MediaType = MediaType.json
+        #: The Codable routes registered here, in order (what swagger_json describes).
+        self.codable_routes: list[CodableRoute] = []
 
     def __repr__(self) -> str:
         return f"<Router {len(self.elements)} elements>"
+
+    @property
+    def swagger_json(self) -> str | None:
+        """The Swagger 2.0 document of this router's Codable routes, as JSON text (Kitura's ``swaggerJSON``)."""
+        document = swagger_document(self.codable_routes, [m.description for m in self.decoders],
+                                    [m.description for m in self.encoders])
+        return _json.dumps(document, indent=2, sort_keys=True)
 
     # -- registration ------------------------------------------------------
     def _add_element(self, element: RouterElement) -> None:
@@ -161,20 +181,19 @@ class Router(_DelegateBase):
         return self
 
     def _add_handlers(self, method: RouterMethod, path: str | None, handlers: list[Any]) -> None:
-        from .codable import is_codable_handler, make_codable_element
         entries: list[HandlerEntry] = []
         for h in handlers:
             if isinstance(h, Router) or (not inspect.isroutine(h) and hasattr(h, "handle")):
                 entries.append(_middleware_entry(h))
-            elif is_codable_handler(h):
+            elif not callable(h):
+                raise TypeError(f"a route handler must be callable: {h!r}")
+            elif (codable_args := codable_shape(method, h)) is not None:
                 if entries:
                     self._add_element(RouterElement(method, path, entries, False, self.merge_parameters))
                     entries = []
-                self._add_element(make_codable_element(self, method, path, h))
-            elif callable(h):
-                entries.append(HandlerEntry(h))
+                self._add_element(make_codable_element(self, method, path, h, codable_args))
             else:
-                raise TypeError(f"a route handler must be callable: {h!r}")
+                entries.append(HandlerEntry(h))
         if entries:
             self._add_element(RouterElement(method, path, entries, False, self.merge_parameters))
 
@@ -435,7 +454,6 @@ class Router(_DelegateBase):
         error = res.error
         if error is not None:
             if not res.invoked_send:
-                from .codable import RequestError
                 if isinstance(error, RequestError):
                     error.apply_to(res)
                 elif res._status == -1:

@@ -48,6 +48,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from .element import HandlerEntry, RouterElement, RouterMethod
+from .errors import RequestError
 
 if TYPE_CHECKING:
     from .request import RouterRequest
@@ -137,7 +138,6 @@ class NextCallable:
 
 def record_error(response: "RouterResponse", exc: BaseException, where: Any) -> None:
     """A handler raised: log it (with its traceback) and switch the chain to error mode."""
-    from .codable import RequestError
     if isinstance(exc, RequestError):
         logger.info("Handler %s raised %r", where, exc)
     else:
