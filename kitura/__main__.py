@@ -37,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--uds", default=None, help="serve on this Unix domain socket path instead of a port")
     p.add_argument("--workers", type=_workers, default=1, help="worker processes, or 'auto' for one per core (default 1)")
     p.add_argument("--reuse-port", action="store_true",
-                   help="each worker binds its own SO_REUSEPORT socket instead of sharing one")
+                   help="each worker has its own SO_REUSEPORT socket instead of sharing one")
     p.add_argument("--shutdown-timeout", type=float, default=None,
                    help="seconds SIGTERM lets requests in progress finish (default 10)")
     p.add_argument("--log-level", default="info", choices=[t.name.lower() for t in LoggerMessageType],

@@ -8,7 +8,7 @@ its own loop and worker threads and serves the inherited sockets. What the progr
 before (routes, WebSocket services) is inherited, not run again.
 
 The sockets are shared: every worker accepts from the same listening socket. With
-``server.allow_port_reuse`` each worker binds its own SO_REUSEPORT socket instead and
+``server.allow_port_reuse`` each worker has its own SO_REUSEPORT socket instead and
 the kernel spreads connections by a hash of the client's address and port (see
 docs/scaling.md for which spreads WebSocket connections more evenly here).
 
@@ -55,30 +55,42 @@ def worker_index() -> Optional[int]:
 
 
 class _Listener:
-    """One server's part of the plan: the sockets to share, or the addresses to bind
-    with SO_REUSEPORT in each worker."""
+    """One server's part of the plan: the listening sockets of each worker.
 
-    def __init__(self, server: "HTTPServer") -> None:
+    Shared (the default): every worker gets the same sockets. SO_REUSEPORT
+    (``allow_port_reuse``): one socket set per worker, bound here before the fork while
+    the server's own socket (itself SO_REUSEPORT) still holds the port, so no connection
+    is refused meanwhile; the supervisor keeps them all, so the connections the kernel
+    hashes to a dead worker wait in its socket's backlog for the replacement.
+    """
+
+    def __init__(self, server: "HTTPServer", count: int) -> None:
         self.server = server
         sockets = server._hand_over_sockets()
         self.reuse_port = server.allow_port_reuse and server.unix_domain_socket_path is None
         if self.reuse_port:
-            self.addresses = [(sock.family, sock.getsockname()) for sock in sockets]
-            for sock in sockets:
-                sock.close()  # a listening socket no one accepts from would take its share
-            self.sockets: list[socket.socket] = []
+            # Worker 0 takes the server's own sockets (and the connections already in
+            # their backlog); the others get new ones in the same SO_REUSEPORT group.
+            addresses = [(sock.family, sock.getsockname()) for sock in sockets]
+            self.per_worker = [sockets] + [[_bind_reuse_port(family, address) for family, address in addresses]
+                                           for _ in range(count - 1)]
         else:
-            self.addresses = []
-            self.sockets = sockets
+            self.per_worker = [sockets]
 
-    def worker_sockets(self) -> list[socket.socket]:
+    def worker_sockets(self, index: int) -> list[socket.socket]:
+        """Worker ``index``'s sockets; the others' are closed (in the worker)."""
         if not self.reuse_port:
-            return self.sockets
-        return [_bind_reuse_port(family, address) for family, address in self.addresses]
+            return self.per_worker[0]
+        for other, sockets in enumerate(self.per_worker):
+            if other != index:
+                for sock in sockets:
+                    sock.close()
+        return self.per_worker[index]
 
     def close(self) -> None:
-        for sock in self.sockets:
-            sock.close()
+        for sockets in self.per_worker:
+            for sock in sockets:
+                sock.close()
 
 
 def _bind_reuse_port(family: int, address: Any) -> socket.socket:
@@ -101,7 +113,7 @@ def serve_in_workers(servers: list["HTTPServer"], count: int) -> None:
         raise RuntimeError("workers need os.fork (POSIX)")
     if not servers:
         return
-    listeners = [_Listener(server) for server in servers]
+    listeners = [_Listener(server, count) for server in servers]
     release_loop()
     others = [t.name for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
     if others:
@@ -208,7 +220,7 @@ def _worker_main(index: int, listeners: list[_Listener]) -> None:
     try:
         loop = get_loop()
         for listener in listeners:
-            run_in_loop(listener.server._serve_sockets(listener.worker_sockets()), loop)
+            run_in_loop(listener.server._serve_sockets(listener.worker_sockets(index)), loop)
         ListenerGroup.wait_for_listeners()
     except BaseException:  # noqa: BLE001 - reported, then the process ends
         _log.exception("Worker %d failed", index)

@@ -60,7 +60,7 @@ def clients_on_both_workers(procs, node, server: Proc, port: int) -> list[Proc]:
     """Connect the tutorial's client until the clients are held by two worker processes."""
     clients: list[Proc] = []
     while len(set(joined_pids(server))) < 2:
-        assert len(clients) < 12, f"12 clients all went to one worker:\n{server.describe()}"
+        assert len(clients) < 20, f"20 clients all went to one worker:\n{server.describe()}"
         clients.append(start_node_chat_client(procs, node, port, f"client{len(clients)}"))
         server.stderr.wait_for(lambda text: len(joined_pids(server)) >= len(clients))
     return clients

@@ -78,13 +78,15 @@ class AppProcess:
         finally:
             conn.close()
 
-    def pids(self, want: int, tries: int = 200) -> set[str]:
-        """Ask /pid on fresh connections until ``want`` distinct processes answered."""
+    def pids(self, want: int, timeout: float = 15.0) -> set[str]:
+        """Ask /pid on fresh connections until ``want`` distinct processes answered
+        (a worker just forked may need a moment before it accepts), or ``timeout``."""
         seen: set[str] = set()
-        for _ in range(tries):
+        deadline = time.monotonic() + timeout
+        while len(seen) < want and time.monotonic() < deadline:
             seen.add(self.get("/pid"))
-            if len(seen) >= want:
-                break
+            if len(seen) < want:
+                time.sleep(0.005)
         return seen
 
     def _read(self) -> None:
