@@ -46,6 +46,9 @@ def main() -> None:
 
     server = HTTP.create_server()
     server.delegate = ChatServerDelegate()
+    # With workers, each has its own SO_REUSEPORT socket: the kernel spreads the
+    # (long-lived) WebSocket connections evenly, also on a busy machine (docs/scaling.md).
+    server.allow_port_reuse = True
     try:
         server.listen(on=args.port)
         ListenerGroup.wait_for_listeners(workers=workers)
