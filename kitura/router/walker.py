@@ -14,8 +14,18 @@ After a handler returns:
 - it ended the response           -> stop;
 - it called ``response.defer()``  -> wait, holding no thread, until ``next()`` or
                                      ``end()`` is called, from any thread;
+- none of these, while something  -> the same wait, until ``next()`` or ``end()`` is called
+  still holds its ``next``           or the last reference to ``next`` goes (``_HeldNext``);
 - none of these                   -> end the response now (503 if nothing was sent) and stop.
 An ``async def`` handler defers simply by awaiting before it returns.
+
+The held ``next`` is Kitura's rule: a Swift handler that hands ``next`` to a callback
+keeps the response alive through the closure's reference count, and the response
+ends (503 if nothing was sent) when the last reference goes. Here the walk keeps
+only a weak reference to ``next`` once the handler returned, and a
+``weakref.finalize`` on it ends the response when the handler's thread, timer or
+callback drops it (CPython frees it at once; ``HELD_NEXT_TIMEOUT`` bounds the wait
+where it does not).
 
 A handler that raises sets ``response.error``; from then on only ``router.error``
 handlers run; the Router answers 500 if none of them sends anything.
@@ -45,6 +55,7 @@ import concurrent.futures
 import inspect
 import logging
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from .element import HandlerEntry, RouterElement, RouterMethod
@@ -69,6 +80,12 @@ _AWAIT = 0      # an awaitable to run on the event loop
 _FUTURE = 1     # a concurrent.futures.Future to wait for
 _DEFER = 2      # wait until next() or end() is called
 _SYNC = 3       # (fn, args): a plain def to run on the worker pool (only when driven on the loop)
+
+#: Seconds a response stays open for a handler that returned holding ``next`` without
+#: calling it, when the last reference to ``next`` never goes (a ``next`` kept in a
+#: global list, or a Python without reference counting): then it ends with 503.
+HELD_NEXT_TIMEOUT = 300.0
+_TIMED_OUT = "timed out"
 
 Token = tuple[int, Any]
 Gen = Generator[Token, Any, bool]
@@ -117,10 +134,66 @@ def _resolve(fut: asyncio.Future[None]) -> None:
         fut.set_result(None)
 
 
+def _resolve_with(fut: asyncio.Future[Any], value: Any) -> None:
+    if not fut.done():
+        fut.set_result(value)
+
+
+class _HeldNext:
+    """Waits for a ``next`` the handler handed on (see the module docstring): ``wake(True)``
+    when it is called, ``wake(None)`` when the response ends, ``wake(False)`` when its last
+    reference goes, ``wake(_TIMED_OUT)`` after ``HELD_NEXT_TIMEOUT``. ``wake`` must be
+    thread-safe and act once; ``start(wake)``, then ``stop()`` once woken."""
+
+    __slots__ = ("held", "response", "loop", "finalizer", "timer")
+
+    def __init__(self, held: "weakref.ref[NextCallable]", response: "RouterResponse",
+                 loop: asyncio.AbstractEventLoop) -> None:
+        self.held, self.response, self.loop = held, response, loop
+        self.timer: asyncio.TimerHandle | None = None
+        self.finalizer: weakref.finalize | None = None
+
+    def start(self, wake: Callable[..., None]) -> None:
+        nxt = self.held()
+        if nxt is None:             # already gone
+            wake(False)
+            return
+        nxt.waiter = lambda: wake(True)
+        self.finalizer = weakref.finalize(nxt, wake, False)
+        self.response._waiter = wake
+        if nxt.called:              # it happened before the waiters were in place
+            wake(True)
+        elif self.response.invoked_end:
+            wake(None)
+        del nxt                     # the walk must not hold it: only the handler's holders do
+        self.loop.call_soon_threadsafe(self._arm, wake)
+
+    def _arm(self, wake: Callable[..., None]) -> None:
+        if self.finalizer is not None and self.finalizer.alive:
+            self.timer = self.loop.call_later(HELD_NEXT_TIMEOUT, wake, _TIMED_OUT)
+
+    def _disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def stop(self) -> None:
+        if self.finalizer is not None:
+            self.finalizer.detach()
+        self.response._waiter = None
+        nxt = self.held()
+        if nxt is not None:
+            nxt.waiter = None
+        try:
+            self.loop.call_soon_threadsafe(self._disarm)
+        except RuntimeError:  # the loop is closed
+            pass
+
+
 class NextCallable:
     """The ``next`` passed to a handler: call it (once, from any thread) to go on with the chain."""
 
-    __slots__ = ("called", "waiter")
+    __slots__ = ("called", "waiter", "__weakref__")
 
     def __init__(self) -> None:
         self.called = False
@@ -178,18 +251,29 @@ async def drive_on_loop(gen: Gen, response: "RouterResponse") -> bool:
             elif kind == _FUTURE:
                 value = await asyncio.wrap_future(arg)
             else:
-                await _wait_for_next(arg, response)
+                value = await _wait_for_next(arg, response)
         except Exception as error:  # noqa: BLE001 - thrown into the walk, where the handler's errors go
             exc = error
 
 
-async def _wait_for_next(nxt: NextCallable, response: "RouterResponse") -> None:
-    """A deferral on the loop: wait until ``next()`` or ``end()`` is called, from any thread."""
+async def _wait_for_next(nxt: "NextCallable | weakref.ref[NextCallable]", response: "RouterResponse") -> Any:
+    """A deferral on the loop: wait until ``next()`` or ``end()`` is called, from any thread
+    (or, for a held ``next``, its last reference goes); what ``_HeldNext`` wakes with."""
     loop = asyncio.get_running_loop()
-    fut: asyncio.Future[None] = loop.create_future()
+    fut: asyncio.Future[Any] = loop.create_future()
 
-    def wake() -> None:
-        loop.call_soon_threadsafe(_resolve, fut)
+    def wake(value: Any = None) -> None:
+        try:
+            loop.call_soon_threadsafe(_resolve_with, fut, value)
+        except RuntimeError:  # the loop is closed: the server stopped
+            pass
+    if isinstance(nxt, weakref.ref):
+        held = _HeldNext(nxt, response, loop)
+        held.start(wake)
+        try:
+            return await fut
+        finally:
+            held.stop()
     nxt.waiter = wake
     response._waiter = wake
     try:
@@ -255,6 +339,8 @@ def _invoke_gen(entry: HandlerEntry, args: tuple[Any, ...], on_loop: bool) -> Ge
 
 
 def _after_handler_gen(nxt: NextCallable, response: "RouterResponse") -> Gen:
+    """After a handler returned. The caller must not hold ``nxt`` any more (``del`` it):
+    whether anyone else still does decides between waiting and ending now."""
     if nxt.called:
         response._deferred = False
         return True
@@ -264,6 +350,18 @@ def _after_handler_gen(nxt: NextCallable, response: "RouterResponse") -> Gen:
         response._deferred = False
         yield (_DEFER, nxt)
         return nxt.called
+    held = weakref.ref(nxt)
+    del nxt
+    if held() is not None:
+        # The handler handed next on (a thread, a timer, a callback): wait for it.
+        outcome = yield (_DEFER, held)
+        if outcome is True:
+            return True
+        if response.invoked_end:
+            return False
+        if outcome == _TIMED_OUT:
+            logger.warning("A handler kept next() for %ss without calling it or ending the response for %s",
+                           HELD_NEXT_TIMEOUT, response.request.url)
     _end_unfinished(response)
     return False
 
@@ -294,7 +392,9 @@ def _run_handlers_gen(element: RouterElement, request: "RouterRequest", response
             if response._deferred:
                 response._deferred = False
             continue
-        if not (yield from _after_handler_gen(nxt, response)):
+        after = _after_handler_gen(nxt, response)
+        del nxt     # see _after_handler_gen
+        if not (yield from after):
             return False
     return True
 
@@ -313,7 +413,9 @@ def _run_parameter_handlers_gen(handlers: dict[str, list[Any]], request: "Router
             except Exception as exc:  # noqa: BLE001
                 record_error(response, exc, entry.name)
                 continue
-            if not (yield from _after_handler_gen(nxt, response)):
+            after = _after_handler_gen(nxt, response)
+            del nxt     # see _after_handler_gen
+            if not (yield from after):
                 return False
         if key in handlers:
             request.handled_named_parameters.add(key)
@@ -390,16 +492,21 @@ class WalkDriver:
 class _Resume:
     """Resumes a waiting walk exactly once, whichever of next(), end() or the future comes first."""
 
-    __slots__ = ("driver", "done", "lock", "nxt")
+    __slots__ = ("driver", "done", "lock", "nxt", "held")
 
     def __init__(self, driver: WalkDriver) -> None:
         self.driver = driver
         self.done = False
         self.lock = threading.Lock()
         self.nxt: NextCallable | None = None
+        self.held: _HeldNext | None = None
 
-    def wait_for_next(self, nxt: NextCallable) -> None:
+    def wait_for_next(self, nxt: "NextCallable | weakref.ref[NextCallable]") -> None:
         response = self.driver.response
+        if isinstance(nxt, weakref.ref):
+            self.held = _HeldNext(nxt, response, self.driver.loop)
+            self.held.start(self.wake)
+            return
         self.nxt = nxt
         nxt.waiter = self.wake
         response._waiter = self.wake
@@ -414,6 +521,8 @@ class _Resume:
         if self.nxt is not None:
             self.nxt.waiter = None
             self.driver.response._waiter = None
+        elif self.held is not None:
+            self.held.stop()
         submit_to_worker(self.driver.run, value, exc)
 
     def future_done(self, fut: Any) -> None:

@@ -169,7 +169,7 @@ class WebSocketConnection(asyncio.Protocol):
         timeout = self.service.connection_timeout
         if timeout:
             self._last_seen = self._loop.time()
-            self._idle_timer = self._loop.call_later(timeout, self._check_idle)
+            self._idle_timer = self._loop.call_later(timeout / 2, self._check_idle)
         self._deliver(self.service.connected, (self,))
 
     def data_received(self, data: bytes) -> None:
@@ -251,7 +251,7 @@ class WebSocketConnection(asyncio.Protocol):
         if code is None or code == 1006:
             # The peer sent no Close: say why we ended it, if we did.
             code = proto.local_close_code if proto.local_close_code is not None else 1006
-        return WebSocketCloseReasonCode.from_code(code)
+        return WebSocketCloseReasonCode(code)
 
     def shutdown(self) -> None:
         """The server stops: close with 1001 Going Away."""
@@ -500,7 +500,9 @@ class WebSocketConnection(asyncio.Protocol):
         self._idle_timer = None
         if self._closed:
             return
-        timeout = self.service.connection_timeout or 0
+        # Kitura's rule: a peer silent for half the timeout is pinged, and dropped if it
+        # still says nothing in the other half.
+        timeout = (self.service.connection_timeout or 0) / 2
         if timeout <= 0:
             return
         idle = self._loop.time() - self._last_seen
