@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
@@ -162,3 +163,27 @@ def test_the_supervisor_gives_up_on_a_restart_loop(app2: AppProcess) -> None:
     assert app2.wait(20) == 1
     assert len(killed) >= 6
 
+
+
+def test_sessions_in_redis_follow_the_client_across_workers(redis_server) -> None:
+    """The session store and the rooms share one Redis: with workers, sessions must live
+    there (an InMemoryStore is per worker)."""
+    app = AppProcess(cli=["tests.scale.session_app:router", "--port", "0", "--workers", "2"],
+                     env={"REDIS_URL": redis_server.url})
+    try:
+        app.wait_output("Worker 1 started")
+        cookie = None
+        seen: list[tuple[str, int]] = []
+        deadline = time.monotonic() + 15
+        while len({pid for pid, _ in seen}) < 2 or len(seen) < 4:
+            assert time.monotonic() < deadline, seen
+            conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=10)
+            conn.request("GET", "/count", headers={"Cookie": cookie} if cookie else {})
+            reply = conn.getresponse()
+            pid, n = reply.read().decode().split(":")
+            cookie = cookie or reply.getheader("Set-Cookie", "").split(";")[0]
+            conn.close()
+            seen.append((pid, int(n)))
+        assert [n for _, n in seen] == list(range(1, len(seen) + 1))  # one session, on both workers
+    finally:
+        app.close()
