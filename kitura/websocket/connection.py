@@ -27,6 +27,7 @@ from threading import get_ident
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from ..net.linger import close_lingering
 from ..net.loop import drive_coroutine
 from .close_codes import WebSocketCloseReasonCode
 from .events import BinaryMessage, TextMessage
@@ -400,9 +401,12 @@ class WebSocketConnection(asyncio.Protocol):
         self._write_out()
 
     def _write_out(self) -> None:
-        """Write what the core has queued (the frames of a batch first, in order)."""
+        """Write what the core has queued (the frames of a batch first, in order).
+
+        During a delivery batch a Close or Pong the core holds back stays held: the
+        replies still to come in this batch go before it (data_received releases it)."""
         self._batched = 0
-        out = self._proto.data_to_send()
+        out = self._proto.data_to_send(not _batches.get(self._loop_thread))
         if out:
             self._write(out)
 
@@ -463,12 +467,12 @@ class WebSocketConnection(asyncio.Protocol):
         if not self._closed:
             self._closed = True
             transport = self._transport
-            pending = transport.get_write_buffer_size()
-            transport.close()
-            # A peer that stopped reading cannot keep the connection open past close_timeout.
-            # With nothing left to write a TCP transport closes at once (no timer needed);
-            # TLS has its own shutdown exchange, so it always gets one.
-            if pending or transport.get_extra_info("sslcontext") is not None:
+            tls = transport.get_extra_info("sslcontext") is not None
+            # Half-close and drain what the peer still sends, so that no reset erases the
+            # frames and the Close not yet read (RFC 9112 9.6); a peer that reads nothing
+            # is aborted after close_timeout without progress.
+            close_lingering(transport, self._loop, self._entry.close_timeout)
+            if tls:  # TLS has its own shutdown exchange: bound it too
                 self._close_timer = self._loop.call_later(self._entry.close_timeout, transport.abort)
 
     def _call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
@@ -482,7 +486,7 @@ class WebSocketConnection(asyncio.Protocol):
 
     # --- flow control and liveness ---------------------------------------------------
     def pause_writing(self) -> None:
-        if not self._reading_paused:
+        if not self._reading_paused and not self._closed:  # closing: input is drained (linger)
             self._reading_paused = True
             self._transport.pause_reading()
 

@@ -354,15 +354,17 @@ class ServerProtocol:
         self._scanned = 0
         return events
 
-    def data_to_send(self) -> list[bytes]:
+    def data_to_send(self, release_held: bool = True) -> list[bytes]:
         """Return the frames to write, in order, since the last call (and forget them).
 
         Frames held back behind the answers to received data messages come
         last: the pongs, then the held-back Close (the failure's Close, or
         the echo of the peer's Close), whose transition to CLOSED happens
-        here; ``close_expected()`` is True from then on.
+        here; ``close_expected()`` is True from then on. With
+        ``release_held=False`` (a flush in the middle of the answers) they
+        stay held, so answers queued after this call still go before them.
         """
-        if self._held:
+        if self._held and release_held:
             self._release()
         out = self._out
         self._out = []
