@@ -569,6 +569,23 @@ class HTTPConnection(asyncio.Protocol):
         self._url = b""
 
     # --- closing ---------------------------------------------------------------
+    def drain(self) -> None:
+        """A graceful stop begins: read no further request and close once idle (see
+        ``close_if_idle``); an upgraded connection closes its own way (WebSocket: 1001)."""
+        if self._upgraded is not None:
+            self._upgraded.shutdown()
+        else:
+            self._pause_reading()
+            current = self._current
+            if current is not None and not current._headers_sent:
+                current._keep_alive = False  # its head says Connection: close
+            self.close_if_idle()
+
+    def close_if_idle(self) -> None:
+        """Close an HTTP connection with no request in progress or queued (during a drain)."""
+        if self._upgraded is None and self._current is None and not self._queue and not self._closed:
+            self._close()
+
     def shutdown(self) -> None:
         """The server stops: close this connection (an upgraded one closes its own way)."""
         if self._upgraded is not None:

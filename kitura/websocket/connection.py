@@ -21,6 +21,7 @@ import dataclasses
 import json
 import logging
 import itertools
+import os
 import uuid
 from threading import get_ident
 from collections import deque
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from ..net.upgrade import UpgradeHandover
     from .registry import ServiceEntry
 
-__all__ = ["WebSocketConnection"]
+__all__ = ["WebSocketConnection", "deliver_as_batch"]
 
 _log = logging.getLogger("kitura.websocket")
 
@@ -47,6 +48,15 @@ _CLOSED = State.CLOSED
 # and a counter (uuid4 per connection reads os.urandom each time).
 _ID_PREFIX = str(uuid.uuid4())[:24]
 _ids = itertools.count(1)
+
+
+def _new_id_prefix() -> None:
+    """A forked worker draws its own prefix: ids stay unique across the workers."""
+    global _ID_PREFIX
+    _ID_PREFIX = str(uuid.uuid4())[:24]
+
+
+os.register_at_fork(after_in_child=_new_id_prefix)
 # The headers of unmasked final text frames of 0..125 bytes (RFC 6455 5.2).
 _TEXT_HEADS = tuple(bytes((0x80 | OP_TEXT, n)) for n in range(126))
 
@@ -86,6 +96,31 @@ def _flush(queued: list["WebSocketConnection"]) -> None:
         for j in range(i, len(queued)):
             queued[j]._batched = 0
         queued.clear()
+
+
+def deliver_as_batch(fn: Callable[..., Any], *args: Any) -> None:
+    """Run ``fn(*args)`` on the loop thread as one delivery batch, as ``data_received``
+    runs a read's callbacks: the frames it sends are queued and written once per
+    connection at the end (rooms deliver the messages of one pub/sub read this way)."""
+    ident = get_ident()
+    queued = _batches.get(ident)
+    if queued is None:
+        queued = _batches[ident] = []
+    if queued:  # nested in a batch: that one flushes
+        fn(*args)
+        return
+    queued.append(_BATCH_HEAD)
+    try:
+        fn(*args)
+    finally:
+        if len(queued) > 1:
+            _flush(queued)
+        else:
+            queued.clear()
+
+
+# queued[0] of a batch no connection delivers (deliver_as_batch): never a connection.
+_BATCH_HEAD: Any = object()
 
 
 def _json_default(obj: Any) -> Any:
