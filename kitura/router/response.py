@@ -403,7 +403,7 @@ def _stream_file(server_response: Any, path: str, offset: int, length: int) -> N
             server_response.status_code = 500
             server_response.end()
         else:
-            server_response._abort()
+            server_response.abort()
         return
     server_response.end()
 

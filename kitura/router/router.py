@@ -22,7 +22,7 @@ from .walker import WalkDriver, drive_on_loop, record_error, submit_to_worker_so
 
 try:  # a Router is a kitura.net ServerDelegate
     from kitura.net import ServerDelegate as _DelegateBase
-    from kitura.net.loop import drive_coroutine
+    from kitura.net.loop import start_coroutine
 except ImportError:  # pragma: no cover - kitura.net not importable
     _DelegateBase = object  # type: ignore[assignment,misc]
 
@@ -353,11 +353,17 @@ class Router(_DelegateBase):
             return
         await self._walk_on_loop(req, res)
 
-    def _loop_entry(self) -> Callable[[Any, Any, asyncio.AbstractEventLoop], None] | None:
-        """For kitura.net: a plain function to call on the loop thread instead of starting
-        ``handle`` as a coroutine (saves the coroutine per request). None when a subclass
-        overrides ``handle``, which must then be called."""
-        return self._serve if type(self).handle is Router.handle else None
+    def loop_entry(self, loop: asyncio.AbstractEventLoop) -> Callable[[Any, Any], None] | None:
+        """``ServerDelegate.loop_entry``: kitura.net calls the returned function on the loop
+        thread instead of starting ``handle`` as a coroutine (saves the coroutine per
+        request). None when a subclass overrides ``handle``, which must then be called."""
+        if type(self).handle is not Router.handle:
+            return None
+        serve = self._serve
+
+        def entry(request: Any, response: Any) -> None:
+            serve(request, response, loop)
+        return entry
 
     def _serve(self, request: Any, response: Any, loop: asyncio.AbstractEventLoop) -> None:
         req = RouterRequest(request)
@@ -365,12 +371,7 @@ class Router(_DelegateBase):
         if not self._runs_on_loop():
             self._walk_on_worker(req, res, loop)
             return
-        coro = self._walk_on_loop(req, res)
-        try:
-            yielded = coro.send(None)   # eagerly: no Task unless a handler suspends
-        except StopIteration:
-            return
-        loop.create_task(drive_coroutine(coro, yielded, partial(self._failed, req, res)))
+        start_coroutine(self._walk_on_loop(req, res), self._failed, req, res)  # no Task unless a handler suspends
 
     def _walk_on_worker(self, req: RouterRequest, res: RouterResponse, loop: asyncio.AbstractEventLoop) -> None:
         """A plain def somewhere: walk the whole chain on one worker thread (one hop);

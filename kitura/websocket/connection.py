@@ -26,7 +26,7 @@ from threading import get_ident
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from ..net.loop import drive_coroutine
+from ..net.loop import call_on_loop, start_coroutine
 from .close_codes import WebSocketCloseReasonCode
 from .events import BinaryMessage, TextMessage
 from .frames import OP_TEXT, encode_frame
@@ -99,7 +99,7 @@ class WebSocketConnection(asyncio.Protocol):
     __slots__ = ('id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', '_loop', '_loop_thread', '_compressed', '_opened', '_batched', '_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen')
 
     def __init__(self, entry: "ServiceEntry", handover: "UpgradeHandover", protocol: ServerProtocol,
-                 loop: asyncio.AbstractEventLoop, subprotocol: Optional[str] = None) -> None:
+                 subprotocol: Optional[str] = None) -> None:
         self.id = f"{_ID_PREFIX}{next(_ids):012x}"
         self.request: "ServerRequest" = handover.request
         self.subprotocol = subprotocol
@@ -108,8 +108,8 @@ class WebSocketConnection(asyncio.Protocol):
         self._handover = handover
         self._transport = handover.transport
         self._proto = protocol
-        self._loop = loop
-        self._loop_thread = handover.server._loop_thread
+        self._loop = handover.loop
+        self._loop_thread = handover.loop_thread
         self._compressed = protocol._deflate is not None
         self._opened = False
         self._batched = 0  # bytes queued in the core by sends during a delivery batch, not yet written
@@ -236,16 +236,10 @@ class WebSocketConnection(asyncio.Protocol):
             self._callback_failed(exc)
             return
         if result is not None and asyncio.iscoroutine(result):
-            try:
-                yielded = result.send(None)  # run eagerly: most callbacks never suspend
-            except StopIteration:
-                return
-            except Exception as exc:  # noqa: BLE001
-                self._callback_failed(exc)
-                return
-            self._backlog = deque()
-            task = self._loop.create_task(drive_coroutine(result, yielded, self._callback_failed))
-            task.add_done_callback(self._resume_backlog)
+            task = start_coroutine(result, self._callback_failed)  # eagerly: most callbacks never suspend
+            if task is not None:  # it suspended: later callbacks wait behind it
+                self._backlog = deque()
+                task.add_done_callback(self._resume_backlog)
 
     def _resume_backlog(self, _task: Any) -> None:
         backlog, self._backlog = self._backlog, None
@@ -437,13 +431,7 @@ class WebSocketConnection(asyncio.Protocol):
                 self._close_timer = self._loop.call_later(self._entry.close_timeout, transport.abort)
 
     def _call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
-        if get_ident() == self._loop_thread:
-            fn(*args)
-        else:
-            try:
-                self._loop.call_soon_threadsafe(fn, *args)
-            except RuntimeError:  # the loop is closed: so is the connection
-                pass
+        call_on_loop(self._loop, self._loop_thread, fn, *args)
 
     # --- flow control and liveness ---------------------------------------------------
     def pause_writing(self) -> None:

@@ -62,16 +62,12 @@ class FakeTransport:
         return out
 
 
-class FakeServer:
-    def __init__(self) -> None:
-        self._loop_thread = threading.get_ident()
-
-
 class FakeHandover:
-    def __init__(self) -> None:
+    def __init__(self, loop) -> None:
         self.request = None
         self.transport = FakeTransport()
-        self.server = FakeServer()
+        self.loop = loop
+        self.loop_thread = threading.get_ident()
 
     def release(self) -> None:
         pass
@@ -103,7 +99,7 @@ def make():
     loop = asyncio.new_event_loop()
 
     def make_connection(entry: ServiceEntry) -> WebSocketConnection:
-        connection = WebSocketConnection(entry, FakeHandover(), ServerProtocol(), loop)  # type: ignore[arg-type]
+        connection = WebSocketConnection(entry, FakeHandover(loop), ServerProtocol())  # type: ignore[arg-type]
         connection._open()
         return connection
 
@@ -146,7 +142,7 @@ def test_echo_in_one_read_is_one_write():
 
     loop = asyncio.new_event_loop()
     try:
-        connection = WebSocketConnection(ServiceEntry(Echo(), "/e"), FakeHandover(), ServerProtocol(), loop)  # type: ignore[arg-type]
+        connection = WebSocketConnection(ServiceEntry(Echo(), "/e"), FakeHandover(loop), ServerProtocol())  # type: ignore[arg-type]
         connection._open()
         connection.data_received(texts(3))
         assert len(connection._transport.writes) == 1
