@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, Optional
 import httptools
 
 from .errors import BadRequest, HeaderFieldsTooLarge, HTTPError, PayloadTooLarge, RequestTimeout, URITooLong
-from .headers import HeadersContainer
 from .http11 import CONTINUE_100, simple_response
 from .loop import call_soon_on_loop, start_coroutine
 from .request import ServerRequest

@@ -11,7 +11,7 @@ Also here: ``RequestError`` and the model codec (``to_jsonable``,
 """
 from __future__ import annotations
 
-import asyncio
+import base64
 import dataclasses
 import datetime as _dt
 import decimal
@@ -25,8 +25,10 @@ import typing
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
-from .element import HandlerEntry, RouterElement, RouterMethod, is_async_callable
-from .walker import _AWAIT, run_sync
+from .element import HandlerEntry, RouterElement, RouterMethod
+from .query import parse_query_multi
+from .status import status_phrase
+from .steps import AWAIT, BLOCKING, Dispatch, is_async_callable
 
 if TYPE_CHECKING:
     from .request import RouterRequest
@@ -75,7 +77,6 @@ class RequestError(Exception):
             http_code = http_code.http_code
         code = int(getattr(http_code, "value", http_code))
         if reason is None:
-            from .response import status_phrase
             reason = status_phrase(code) or f"HTTP {code}"
         super().__init__(code, reason)
         self.http_code = code
@@ -147,7 +148,6 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, (uuid.UUID, decimal.Decimal)):
         return str(obj)
     if isinstance(obj, (bytes, bytearray)):
-        import base64
         return base64.b64encode(obj).decode("ascii")
     to_dict = getattr(obj, "to_dict", None) or getattr(obj, "model_dump", None)
     if callable(to_dict):
@@ -287,7 +287,6 @@ def decode_model(tp: Any, value: Any, path: str = "") -> Any:
 def decode_body(tp: Any, body: bytes, content_type: str | None) -> Any:
     """Decode a request body (JSON; URL-encoded forms as a flat model) into ``tp``."""
     if content_type and content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
-        from .request import parse_query_multi
         return decode_query(tp, parse_query_multi(body.decode("utf-8", "replace")))
     try:
         data = json.loads(body)
@@ -500,11 +499,6 @@ class _Responder:
             response.status(204)
 
 
-def _resolve(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_result(None)
-
-
 def make_codable_element(router: "Router", method: RouterMethod, path: str | None,
                          fn: Callable[..., Any]) -> RouterElement:
     """The RouterElement that runs a Codable handler."""
@@ -548,42 +542,24 @@ def make_codable_element(router: "Router", method: RouterMethod, path: str | Non
                     return None
         return values
 
-    async def codable_handler(request: "RouterRequest", response: "RouterResponse", next: Callable[[], None]) -> None:
+    def codable_steps(request: "RouterRequest", response: "RouterResponse",
+                      next: Callable[[], None]) -> Generator[Any, Any, None]:
+        # Run by either walk driver (steps.py): a plain def handler as BLOCKING (inline on
+        # a worker), an async def's coroutine awaited on the loop.
         values = decode_arguments(request, response)
         if values is None:
             next()
             return
         responder = _Responder(response, success)
         if fn_is_async:
-            await fn(*values, responder)
+            yield AWAIT, fn(*values, responder)
         else:
-            await run_sync(fn, *values, responder)
-        if not responder.done:
-            loop = asyncio.get_running_loop()
-            fut: asyncio.Future[None] = loop.create_future()
-            def wake() -> None:
-                loop.call_soon_threadsafe(_resolve, fut)
-            if responder.on_done(wake):
-                await fut
-        next()
-
-    def codable_gen(request: "RouterRequest", response: "RouterResponse",
-                    next: Callable[[], None]) -> Generator[Any, Any, None]:
-        # The same, for the worker-thread walk (walker.walk_gen).
-        values = decode_arguments(request, response)
-        if values is None:
-            next()
-            return
-        responder = _Responder(response, success)
-        if fn_is_async:
-            yield (_AWAIT, fn(*values, responder))
-        else:
-            fn(*values, responder)
+            yield BLOCKING, (fn, (*values, responder))
         if responder.on_done(next):
             response.defer()        # the walk waits for next(), which respond_with calls
         else:
             next()
 
-    entry = HandlerEntry(codable_handler, is_async=True, name=getattr(fn, "__qualname__", repr(fn)),
-                         kind="dual" if fn_is_async else "sync", gen_fn=codable_gen)
+    entry = HandlerEntry(codable_steps, Dispatch.STEPS if fn_is_async else Dispatch.BLOCKING_STEPS,
+                         name=getattr(fn, "__qualname__", repr(fn)))
     return RouterElement(method, route, [entry], False, router.merge_parameters)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
-from urllib.parse import SplitResult, unquote_plus, urlsplit
+from urllib.parse import SplitResult, urlsplit
 
+from .codable import decode_body, decode_query
 from .cookies import Cookie, parse_cookies
 from .content_type import ContentType
 from .element import _BY_VALUE, RouterMethod
 from .headers import Headers
+from .query import parse_query, parse_query_multi
 
 if TYPE_CHECKING:
     from .body_parser import ParsedBody
@@ -29,30 +31,6 @@ class HTTPVersion(NamedTuple):
 
     def __str__(self) -> str:
         return f"HTTP/{self.major}.{self.minor}"
-
-
-def _decode_value(value: str) -> str:
-    if "+" in value or "%" in value:
-        return unquote_plus(value)
-    return value
-
-
-def parse_query_multi(query: str | None) -> dict[str, list[str]]:
-    """``a=1&a=2&b=x+y`` -> ``{"a": ["1", "2"], "b": ["x y"]}``; items without ``=`` are skipped."""
-    result: dict[str, list[str]] = {}
-    if not query:
-        return result
-    for item in query.split("&"):
-        key, sep, value = item.partition("=")
-        if not sep:
-            continue
-        result.setdefault(_decode_value(key), []).append(_decode_value(value))
-    return result
-
-
-def parse_query(query: str | None) -> dict[str, str]:
-    """As Kitura: repeated keys are joined with a comma (``a=1&a=2`` -> ``{"a": "1,2"}``)."""
-    return {k: ",".join(v) for k, v in parse_query_multi(query).items()}
 
 
 _DOMAIN = re.compile(r"([a-z0-9][a-z0-9\-]{1,63}\.[a-z.]{2,6})$", re.IGNORECASE)
@@ -174,7 +152,6 @@ class RouterRequest:
 
     def get_query_parameters(self, as_: type[T]) -> T | None:
         """Decode the query into a dataclass model; None when it does not fit."""
-        from .codable import decode_query
         try:
             return decode_query(as_, self.query_parameters_multi_values)
         except Exception:
@@ -200,7 +177,6 @@ class RouterRequest:
         after which the next call starts again); ``read(as_=Model)`` decodes the body
         (JSON, or URL-encoded form) into a dataclass model."""
         if as_ is not None:
-            from .codable import decode_body
             return decode_body(as_, self.body_bytes(), self.headers["Content-Type"])
         if into is None:
             raise TypeError("read() needs into=bytearray or as_=Model")

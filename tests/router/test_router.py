@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from kitura.router import Router, RouterMiddleware, RouterMethod
-from kitura.router import walker
+from kitura.router import steps
 
 
 def text_handler(text: str):
@@ -327,7 +327,7 @@ class TestChain:
             pytest.skip("the walk is forced")
         def no_threads(*args):
             raise AssertionError("a worker thread was used")
-        monkeypatch.setattr(walker, "_run_in_worker", no_threads)
+        monkeypatch.setattr(steps, "run_sync", no_threads)
         seen = []
         router = Router()
 
