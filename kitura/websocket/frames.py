@@ -50,6 +50,7 @@ __all__ = [
     "Frame",
     "FrameReader",
     "encode_frame",
+    "encode_text_frame",
     "encode_close_payload",
     "parse_close_payload",
     "parse_message",
@@ -106,6 +107,27 @@ class Frame(NamedTuple):
 _new_frame = tuple.__new__  # builds a Frame without NamedTuple's Python-level __new__
 
 
+def _payload_length(buf: bytes | bytearray, pos: int, avail: int) -> tuple[int, int] | None:
+    """RFC 6455 5.2: the payload length of the frame header at ``pos`` (7 bits, or 16
+    (126) or 64 (127) bits; non-minimal encodings are accepted) and the offset of what
+    follows it (the mask or the payload); None while the header is incomplete."""
+    length = buf[pos + 1] & 0x7F
+    start = pos + 2
+    if length == 126:
+        if avail < 4:
+            return None
+        return _UNPACK_H(buf, start)[0], start + 2
+    if length == 127:
+        if avail < 10:
+            return None
+        length = _UNPACK_Q(buf, start)[0]
+        # RFC 6455 5.2: the most significant bit of a 64-bit length must be 0.
+        if length >> 63:
+            raise ProtocolError(1002, "invalid 64-bit payload length")
+        return length, start + 8
+    return length, start
+
+
 class FrameReader:
     """Incremental frame parser over one buffer (see the module docstring).
 
@@ -129,6 +151,11 @@ class FrameReader:
     def buffered(self) -> int:
         """How many bytes wait in the buffer (an incomplete frame)."""
         return len(self._buf) - self._pos
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is buffered (the buffer is dropped whenever it is used up)."""
+        return not self._buf
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append ``data`` to the buffer (a ``bytes`` object is not copied)."""
@@ -195,24 +222,14 @@ class FrameReader:
         # RFC 6455 5.1: a server must fail on an unmasked client frame.
         if not masked and self.require_mask:
             raise ProtocolError(1002, "unmasked client frame")
-        # RFC 6455 5.2: payload length in 7 bits, or 16 (126) or 64 (127) bits;
-        # non-minimal encodings are accepted.
-        start = pos + 2
-        if length == 126:
-            if avail < 4:
+        if length < 126:
+            start = pos + 2
+        else:
+            header = _payload_length(buf, pos, avail)
+            if header is None:
                 self._need_more(pos)
                 return None
-            length = _UNPACK_H(buf, start)[0]
-            start += 2
-        elif length == 127:
-            if avail < 10:
-                self._need_more(pos)
-                return None
-            length = _UNPACK_Q(buf, start)[0]
-            start += 8
-            # RFC 6455 5.2: the most significant bit of a 64-bit length must be 0.
-            if length >> 63:
-                raise ProtocolError(1002, "invalid 64-bit payload length")
+            length, start = header
         if opcode < 8:
             cap = rsv1_limit if (rsv1_limit is not None and b0 & RSV1) else limit
             if length > cap:
@@ -277,21 +294,12 @@ class FrameReader:
         b0 = buf[pos]
         if b0 & 0x0F >= 8 or (accept is not None and b0 & 0x7F not in accept):
             return None
-        b1 = buf[pos + 1]
-        length = b1 & 0x7F
-        start = pos + 2
-        if length == 126:
-            if avail < 4:
-                return None
-            length = _UNPACK_H(buf, start)[0]
-            start += 2
-        elif length == 127:
-            if avail < 10:
-                return None
-            length = _UNPACK_Q(buf, start)[0]
-            start += 8
+        header = _payload_length(buf, pos, avail)
+        if header is None:
+            return None
+        length, start = header
         mask = None
-        if b1 & 0x80:
+        if buf[pos + 1] & 0x80:
             if len(buf) < start + 4:
                 return None
             mask = buf[start : start + 4]
@@ -347,6 +355,18 @@ def encode_frame(
     else:
         head = _PACK_BBQ(b0, 0xFF, n)
     return head + mask + apply_mask(payload, mask)
+
+
+# The headers of unmasked final text frames of 0..125 bytes.
+_TEXT_HEADS = tuple(bytes((FIN | OP_TEXT, n)) for n in range(126))
+
+
+def encode_text_frame(data: bytes) -> bytes:
+    """``encode_frame(OP_TEXT, data)`` for a server's final uncompressed text frame,
+    a small one without packing a header (the broadcast path frames every message)."""
+    if len(data) < 126:
+        return _TEXT_HEADS[len(data)] + data
+    return encode_frame(OP_TEXT, data)
 
 
 def py_parse_message(data: bytes, limit: int) -> str | bytes | None:
