@@ -56,18 +56,18 @@ _METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPT
 
 
 class HTTPConnection(asyncio.Protocol):
-    __slots__ = ('state', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_deadline_answer', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_header_bytes', '_count_header_bytes', '_head_bytes', '_in_head', '_body', '_expect_continue', '_flow', '_posted')
+    __slots__ = ('serving', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_awaiting_head', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_field_bytes', '_count_field_bytes', '_head_size', '_in_head', '_body', '_expect_continue', '_flow', '_posted')
 
-    def __init__(self, state: "ServingState") -> None:
+    def __init__(self, serving: "ServingState") -> None:
         # what the server shares with its connections
-        self.state = state
-        self.loop = state.loop
-        self.loop_thread = state.loop_thread
-        self.options = state.options
+        self.serving = serving
+        self.loop = serving.loop
+        self.loop_thread = serving.loop_thread
+        self.options = serving.options
         self.transport: Optional[asyncio.Transport] = None
         self.parser = httptools.HttpRequestParser(self)
         self.remote_address = ""
-        self._scheme = state.scheme
+        self._scheme = serving.scheme
         self._local_port: int | None = None
 
         # per-connection state
@@ -80,7 +80,7 @@ class HTTPConnection(asyncio.Protocol):
         self._writing_paused = False
         self._requests = 0
         self._deadline: float | None = None
-        self._deadline_answer: int | None = None  # 408 while awaiting a head, None when idle
+        self._awaiting_head = False  # the deadline is for a request head (408), else for idling (close)
         self._failed = False  # a protocol error was queued: parse no more
         self._upgrade_buffer: bytearray | None = None
         self._upgraded: Any = None
@@ -88,9 +88,9 @@ class HTTPConnection(asyncio.Protocol):
         # per-request parse state
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
-        self._header_bytes = 0
-        self._count_header_bytes = False
-        self._head_bytes = 0
+        self._field_bytes = 0
+        self._count_field_bytes = False
+        self._head_size = 0
         self._in_head = False
         self._body: bytearray | None = None
         self._expect_continue = False
@@ -108,23 +108,23 @@ class HTTPConnection(asyncio.Protocol):
         sock = transport.get_extra_info("sockname")
         if isinstance(sock, (tuple, list)) and len(sock) > 1:
             self._local_port = sock[1]
-        state = self.state
+        serving = self.serving
         limit = self.options.connection_limit
-        if limit is not None and len(state.connections) >= limit:
+        if limit is not None and len(serving.connections) >= limit:
             self._reject_connection(limit)
             return
-        state.connections.add(self)
+        serving.connections.add(self)
         self._counted = True
         self._deadline = self.loop.time() + self.options.header_timeout
-        self._deadline_answer = 408
-        if state.ssl_context is not None:
+        self._awaiting_head = True
+        if serving.ssl_context is not None:
             # Started eagerly so that the TLS protocol is in place before the loop reads
             # the first bytes (uvloop starts reading right after connection_made returns).
             start_coroutine(self._start_tls(), self._tls_failed)
 
     def _reject_connection(self, limit: int) -> None:
         answer = self.options.connection_response_generator(limit, self.remote_address)
-        if answer is not None and self.state.ssl_context is None:
+        if answer is not None and self.serving.ssl_context is None:
             status, body = answer
             self.transport.write(simple_response(int(status), body.encode("utf-8")))  # type: ignore[union-attr]
         self._closed = True
@@ -133,7 +133,7 @@ class HTTPConnection(asyncio.Protocol):
     async def _start_tls(self) -> None:
         try:
             self.transport = await self.loop.start_tls(  # type: ignore[assignment]
-                self.transport, self, self.state.ssl_context, server_side=True,  # type: ignore[arg-type]
+                self.transport, self, self.serving.ssl_context, server_side=True,  # type: ignore[arg-type]
                 ssl_handshake_timeout=self.options.header_timeout,
             )
         except Exception as exc:  # noqa: BLE001 - a client's failed handshake
@@ -146,7 +146,7 @@ class HTTPConnection(asyncio.Protocol):
         self._forget()
         if self.transport is not None:
             self.transport.abort()
-        self.state.client_connection_failed(exc)
+        self.serving.client_connection_failed(exc)
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self._closed = True
@@ -159,7 +159,7 @@ class HTTPConnection(asyncio.Protocol):
         self._closed = True
         if self._counted:
             self._counted = False
-            self.state.connections.discard(self)
+            self.serving.connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
         if self._upgrade_buffer is not None:
@@ -172,7 +172,7 @@ class HTTPConnection(asyncio.Protocol):
         head_continues = self._in_head
         # A head that fits in one read of at most max_header_size bytes cannot be over
         # the limit: only other heads have their header bytes added up (on_headers_complete).
-        self._count_header_bytes = head_continues or len(data) > self.options.max_header_size
+        self._count_field_bytes = head_continues or len(data) > self.options.max_header_size
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
@@ -185,8 +185,8 @@ class HTTPConnection(asyncio.Protocol):
             self._queue_error(cause if isinstance(cause, HTTPError) else BadRequest(str(err)))
         else:
             if self._in_head and head_continues:
-                self._head_bytes += len(data)
-                if self._head_bytes > self.options.max_request_line + self.options.max_header_size:
+                self._head_size += len(data)
+                if self._head_size > self.options.max_request_line + self.options.max_header_size:
                     self._queue_error(HeaderFieldsTooLarge("request head too large"))
         if self._queue and not self._processing:
             self._process_queue()
@@ -214,14 +214,14 @@ class HTTPConnection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self._url = b""
         self._headers = []
-        self._header_bytes = 0
-        self._head_bytes = 0
+        self._field_bytes = 0
+        self._head_size = 0
         self._in_head = True
         self._body = None
         self._expect_continue = False
         if self._current is None and not self._queue:
             self._deadline = self.loop.time() + self.options.header_timeout
-            self._deadline_answer = 408
+            self._awaiting_head = True
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -233,9 +233,9 @@ class HTTPConnection(asyncio.Protocol):
         headers.append((name, value))
         if len(headers) > self.options.max_header_count:
             raise HeaderFieldsTooLarge("too many header fields")
-        if self._count_header_bytes:
-            self._header_bytes += len(name) + len(value) + 4
-            if self._header_bytes > self.options.max_header_size:
+        if self._count_field_bytes:
+            self._field_bytes += len(name) + len(value) + 4
+            if self._field_bytes > self.options.max_header_size:
                 raise HeaderFieldsTooLarge("header fields too large")
         size = len(name)
         if size != 14 and size != 6:
@@ -281,11 +281,11 @@ class HTTPConnection(asyncio.Protocol):
             self._local_port,
         )
         self._requests += 1
-        max_requests = self.state.max_requests
+        max_requests = self.serving.max_requests
         if not parser.should_keep_alive() or (max_requests is not None and self._requests >= max_requests):
             request.keep_alive = False
         if parser.should_upgrade():
-            request._upgrade = b"1"
+            request.wants_upgrade = True
         self._queue.append(request)
 
     # --- answering in order ----------------------------------------------------
@@ -298,7 +298,7 @@ class HTTPConnection(asyncio.Protocol):
                 if isinstance(item, HTTPError):
                     self._answer_error(item)
                     return
-                if item._upgrade is not None and self._upgrade(item):
+                if item.wants_upgrade and self._hand_over(item):
                     return
                 self._dispatch(item)
         finally:
@@ -306,7 +306,7 @@ class HTTPConnection(asyncio.Protocol):
         if self._current is None and not queue and not self._closed:
             if self._upgrade_buffer is None and not self._in_head:
                 self._deadline = self.loop.time() + self.options.keep_alive_timeout
-                self._deadline_answer = None
+                self._awaiting_head = False
             if self._reading_paused:
                 self._resume_reading()
 
@@ -317,7 +317,7 @@ class HTTPConnection(asyncio.Protocol):
         # The delegate's first step runs now, on the loop (ServingState.dispatch); what
         # it writes without ending is flushed after the step (ServerResponse.finish_step).
         try:
-            self.state.dispatch(request, response)
+            self.serving.dispatch(request, response)
         except BaseException as exc:  # noqa: BLE001 - answered with 500
             response.fail(exc)
         response.finish_step()
@@ -422,7 +422,7 @@ class HTTPConnection(asyncio.Protocol):
         if deadline is None or now < deadline or self._closed or self._upgraded is not None:
             return
         self._deadline = None
-        if self._deadline_answer is not None:
+        if self._awaiting_head:
             self._failed = True
             self._queue.clear()
             self._answer_error(RequestTimeout("request head not received in time"))
@@ -430,7 +430,7 @@ class HTTPConnection(asyncio.Protocol):
             self._close()
 
     # --- upgrade ---------------------------------------------------------------
-    def _upgrade(self, request: ServerRequest) -> bool:
+    def _hand_over(self, request: ServerRequest) -> bool:
         """Hand the connection to an upgrade factory; False if none takes the request's token."""
         tokens = request.headers.first("Upgrade") or ""
         factory = None
