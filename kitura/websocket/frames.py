@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 from .close_codes import is_valid_close_code
 from .errors import ProtocolError
-from .mask import apply_mask
+from .mask import NO_EXTENSIONS, apply_mask
 
 __all__ = [
     "OP_CONT",
@@ -410,13 +410,12 @@ def py_parse_message(data: bytes, limit: int) -> str | bytes | None:
         return None
 
 
-c_parse_message: Callable[[bytes, int], str | bytes | None] | None
-try:
-    from ._speedups import parse_message as _c_parse_message  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # the optional extension was not built
-    c_parse_message = None
-else:
-    c_parse_message = _c_parse_message
+c_parse_message: Callable[[bytes, int], str | bytes | None] | None = None
+if not NO_EXTENSIONS:  # (mask.py)
+    try:
+        from ._speedups import parse_message as c_parse_message  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:  # the optional extension was not built
+        pass
 
 parse_message: Callable[[bytes, int], str | bytes | None] = (
     c_parse_message if c_parse_message is not None else py_parse_message
