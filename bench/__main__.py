@@ -1,7 +1,8 @@
 """python -m bench: the benchmark harness of issue 6.
 
     python -m bench              full run (3 interleaved repetitions), results in bench/results/
-    python -m bench --smoke      every case for about a second, aiohttp and ours; non-zero exit on failure
+    python -m bench --smoke      every case for about a second, aiohttp, ours and (some cases) the C-backed
+                                 peers; non-zero exit on failure
     python -m bench --report     docs/performance.md and docs/performance-*.png from bench/results/latest.json
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ import shutil
 import sys
 import time
 
-from bench.specs import CASES, SERVERS, SMOKE_SERVERS
+from bench.specs import CASES, SERVERS, SMOKE_PEER_CASES, SMOKE_SERVERS
 
 
 def main(argv=None) -> int:
@@ -23,7 +24,8 @@ def main(argv=None) -> int:
                    help="write docs/performance.md from a results file (default: bench/results/latest.json)")
     p.add_argument("--list", action="store_true", help="list cases and servers")
     p.add_argument("--cases", help="comma-separated case names (default: all)")
-    p.add_argument("--servers", help="comma-separated server names (default: all; smoke: aiohttp and ours)")
+    p.add_argument("--servers", help="comma-separated server names (default: all; smoke: aiohttp, ours, socketify, "
+                                      "granian, node-ws)")
     p.add_argument("--reps", type=int, help="repetitions (default 3; smoke 1)")
     p.add_argument("--duration", type=float, help="measured seconds per measurement (default 5; smoke 1)")
     p.add_argument("--warmup", type=float, help="warm-up seconds (default 2; smoke 0.3)")
@@ -72,6 +74,8 @@ def main(argv=None) -> int:
         "require_ours": a.require_ours,
         "profile": a.profile,
         "retry_noisy": a.retry_noisy if a.retry_noisy is not None else (0 if smoke else 1),
+        # a plain smoke run takes the C-backed peers through a few cases only
+        "only_cases": SMOKE_PEER_CASES if smoke and not a.cases and not a.servers else {},
     }
     if a.profile:
         cfg["mode"] = "profile"

@@ -250,13 +250,19 @@ def write(result_path: pathlib.Path, docs: pathlib.Path = DOCS, with_plots: bool
           "- **Servers** (`bench/servers/`): each serves HTTP hello on `/`, WebSocket echo on `/echo` and the "
           "tutorial's chat on `/chat` where the library can. `bare` is a bare uvloop + httptools "
           "`asyncio.Protocol` answering a fixed response (the Python ceiling); uvicorn runs a minimal ASGI app "
-          "(httptools, uvloop); aiohttp, websockets and picows run on uvloop. Ours (`kitura_server.py`) uses the "
+          "(httptools, uvloop); aiohttp, websockets and picows run on uvloop. The C-backed peers (issue 15): "
+          "socketify (uWebSockets, C++, on its own libuv loop; the chat is uWebSockets' publish to a topic, "
+          "which frames a message once and leaves the sender out), granian (Rust) with an RSGI app, one "
+          "worker embedded in the server process on uvloop, and Node.js (`bench/node/`: `node:http` for HTTP, "
+          "`ws` with its native `bufferutil` for WebSocket, one process, compression off; installed from "
+          "`bench/node/package-lock.json` with `npm ci` by the harness). Ours (`kitura_server.py`) uses the "
           "public API only: `HTTP.create_server()` with an `async def` delegate (`kitura-async`), a plain `def` "
           "delegate on the worker threads (`kitura-sync`), or a `Router` (`kitura-router`), "
           "`WebSocket.register(service=EchoService(), on_path=\"echo\")` and the tutorial's `ChatService` "
           "(`examples/chat/chat_service.py`). Every server keeps its defaults, except: websockets without "
           "keepalive pings (no other server pings), larger message limits where 64 KiB needs it, our "
-          "`connection_limit` raised above 10,000 for the memory case.",
+          "`connection_limit` raised above 10,000 for the memory case, socketify's idle timeout off and its "
+          "back-pressure limit raised (uWebSockets drops a publish to a receiver past it).",
           "- **HTTP load**: `wrk -t1 -c50` (keep-alive), after a warm-up run; every server's answer is checked "
           "first. Without wrk, `bench/httpload.py` (uvloop + httptools, every body checked) stands in.",
           "- **WebSocket load** (`bench/wsload.py`): picows' Cython client on uvloop. Echo: 50 connections, "

@@ -68,7 +68,21 @@ def _check_import(need: str) -> tuple[str, str]:
 _AVAIL: dict[str, tuple[str, str]] = {}
 
 
+def _prepare(target: str) -> tuple[str, str]:
+    """Runs a peer's prepare function ("module:function"): 'ok' or 'unavailable'."""
+    mod, _, fn = target.partition(":")
+    try:
+        import importlib
+        reason = getattr(importlib.import_module(mod), fn)()
+    except Exception as e:  # noqa: BLE001
+        reason = f"{type(e).__name__}: {e}"
+    return ("unavailable", reason) if reason else ("ok", "")
+
+
 def availability(spec: ServerSpec, case: CaseSpec) -> tuple[str, str]:
+    """'ok'; for our servers 'absent' or 'broken' (see _check_import); for a
+    peer that is not installed or cannot be prepared, 'unavailable' (skipped,
+    never a failure: the peers are optional)."""
     needs = list(spec.needs)
     if spec.ours and case.role in ("ws", "deflate"):
         needs += list(WS_NEEDS)
@@ -77,7 +91,13 @@ def availability(spec: ServerSpec, case: CaseSpec) -> tuple[str, str]:
             _AVAIL[need] = _check_import(need)
         status, reason = _AVAIL[need]
         if status != "ok":
-            return status, f"{need}: {reason}"
+            return (status if spec.ours else "unavailable"), f"{need}: {reason}"
+    if spec.prepare:
+        if spec.prepare not in _AVAIL:
+            _AVAIL[spec.prepare] = _prepare(spec.prepare)
+        status, reason = _AVAIL[spec.prepare]
+        if status != "ok":
+            return status, f"{spec.name}: {reason}"
     return "ok", ""
 
 
@@ -401,13 +421,16 @@ def run(cfg: dict) -> dict:
             spec = SERVERS[name]
             if case.role not in spec.roles:
                 continue
+            only = cfg.get("only_cases", {}).get(name)
+            if only and case.name not in only:
+                continue
             status, reason = availability(spec, case)
             if status == "ok":
                 servers.append(spec)
             else:
                 skipped.append({"case": case.name, "server": name, "status": status, "reason": reason})
                 log(f"[bench] skip {case.name} / {name}: {status} ({reason})")
-                if status == "broken" or cfg["require_ours"]:
+                if status == "broken" or (cfg["require_ours"] and spec.ours):
                     failures.append(f"{case.name} / {name}: {status}: {reason}")
         if servers:
             plan.append((case, servers))

@@ -13,6 +13,7 @@ class ServerSpec:
     mode: str | None = None
     ours: bool = False
     needs: tuple = ()           # what must import for it to run: ("kitura.net", "kitura.websocket:WebSocket")
+    prepare: str | None = None  # "module:function" run once per run: None when ready, else why it cannot run
 
 
 SERVERS: dict[str, ServerSpec] = {s.name: s for s in [
@@ -24,6 +25,12 @@ SERVERS: dict[str, ServerSpec] = {s.name: s for s in [
     ServerSpec("websockets", "websockets, asyncio (uvloop)", "bench.servers.websockets_server",
                frozenset({"ws", "deflate"})),
     ServerSpec("picows", "picows (uvloop)", "bench.servers.picows_server", frozenset({"ws"})),
+    ServerSpec("socketify", "socketify (uWebSockets, C++)", "bench.servers.socketify_server",
+               frozenset({"http", "http-idle", "ws"}), needs=("socketify:App",)),
+    ServerSpec("granian", "granian RSGI (Rust), one worker", "bench.servers.granian_server",
+               frozenset({"http", "http-idle", "ws"}), needs=("granian.server.embed:Server",)),
+    ServerSpec("node-ws", "Node.js: ws + bufferutil, node:http", "bench.servers.node_ws_server",
+               frozenset({"http", "http-idle", "ws"}), prepare="bench.servers.node_ws_server:prepare"),
     ServerSpec("kitura-async", "ours: async def delegate / WebSocket", "bench.servers.kitura_server",
                frozenset({"http", "http-idle", "ws", "deflate"}), mode="async", ours=True,
                needs=("kitura.net:HTTP",)),
@@ -96,4 +103,8 @@ ISSUE_PEER_NUMBERS = {
     ("mem-ws-idle", "websockets"): 13.0,
 }
 
-SMOKE_SERVERS = ("aiohttp", "kitura-async", "kitura-sync", "kitura-router")
+SMOKE_SERVERS = ("aiohttp", "kitura-async", "kitura-sync", "kitura-router", "socketify", "granian", "node-ws")
+# The C-backed peers (issue 15) are smoked on these cases only, to keep the smoke run short.
+SMOKE_PEER_CASES = {"socketify": ("http-hello", "ws-echo-32", "ws-connect", "ws-broadcast"),
+                    "granian": ("http-hello", "ws-echo-32", "ws-connect", "ws-broadcast"),
+                    "node-ws": ("http-hello", "ws-echo-32", "ws-connect", "ws-broadcast")}

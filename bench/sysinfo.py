@@ -1,7 +1,9 @@
 """Machine facts, versions and CPU accounting (Linux /proc; stdlib only)."""
 from __future__ import annotations
 
+import json
 import os
+import pathlib
 import platform
 import resource
 import shutil
@@ -131,6 +133,23 @@ def _version(mod: str) -> str | None:
         return None
 
 
+def _node_versions() -> dict:
+    """node's version and those of bench/node's packages (ws, bufferutil) as installed."""
+    out: dict = {}
+    node = shutil.which("node")
+    if node:
+        try:
+            out["node"] = subprocess.run([node, "--version"], capture_output=True, text=True,
+                                         timeout=5).stdout.strip().lstrip("v") or None
+        except Exception:
+            out["node"] = None
+    for pkg in ("ws", "bufferutil"):
+        meta = pathlib.Path(__file__).parent / "node" / "node_modules" / pkg / "package.json"
+        if meta.exists():
+            out[f"{pkg} (npm)"] = json.loads(meta.read_text()).get("version")
+    return out
+
+
 def machine_info() -> dict:
     cpu = platform.processor()
     try:
@@ -166,7 +185,7 @@ def machine_info() -> dict:
         "implementation": platform.python_implementation(),
         "versions": {m: _version(m) for m in
                      ("kitura", "uvloop", "httptools", "uvicorn", "aiohttp", "websockets", "picows",
-                      "matplotlib")},
+                      "socketify", "granian", "matplotlib")} | _node_versions(),
         "wrk": wrk_version,
         "taskset": bool(shutil.which("taskset")),
     }

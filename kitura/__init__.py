@@ -16,8 +16,12 @@ __all__ = [
     "RouterParameterHandler", "Headers", "HTTPVersion", "Cookie", "AdditionalCookieAttribute",
     "BodyParser", "BodyParserMultiValue", "ParsedBody", "Part", "StaticFileServer", "StaticFileServerOptions",
     "CacheOptions", "ResponseHeadersSetter", "RequestError", "DecodingError", "ContentType", "JSONPError",
-    "TemplateEngine", "TemplatingError",
+    "TemplateEngine", "TemplatingError", "MediaType",
+    # KituraContracts (kitura.contracts)
+    "TypeSafeMiddleware", "QueryParamsError", "Operator", "Operation", "GreaterThan", "GreaterThanOrEqual",
+    "LowerThan", "LowerThanOrEqual", "InclusiveRange", "ExclusiveRange", "Order", "Ordering", "Pagination",
 ]
+_CONTRACTS = frozenset(__all__[__all__.index("TypeSafeMiddleware"):])
 
 if TYPE_CHECKING:
     from kitura.app import Kitura
@@ -25,12 +29,18 @@ if TYPE_CHECKING:
                                ContentType, Cookie, DecodingError, Headers, HTTPVersion, JSONPError, ParsedBody,
                                Part, RequestError, ResponseHeadersSetter, Router, RouterHandler, RouterMethod,
                                RouterMiddleware, RouterParameterHandler, RouterRequest, RouterResponse,
-                               StaticFileServer, StaticFileServerOptions, TemplateEngine, TemplatingError)
+                               StaticFileServer, StaticFileServerOptions, TemplateEngine, TemplatingError,
+                               MediaType)
+    from kitura.contracts import (ExclusiveRange, GreaterThan, GreaterThanOrEqual, InclusiveRange, LowerThan,
+                                  LowerThanOrEqual, Operation, Operator, Order, Ordering, Pagination,
+                                  QueryParamsError, TypeSafeMiddleware)
 
 
 def __getattr__(name: str) -> Any:
     if name == "Kitura":
         value = importlib.import_module("kitura.app").Kitura
+    elif name in _CONTRACTS:
+        value = getattr(importlib.import_module("kitura.contracts"), name)
     elif name in __all__:
         value = getattr(importlib.import_module("kitura.router"), name)
     else:

@@ -24,7 +24,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import report, wsload  # noqa: E402
-from bench.specs import CASES, SERVERS  # noqa: E402
+from bench.specs import CASES, SERVERS, SMOKE_PEER_CASES, SMOKE_SERVERS  # noqa: E402
 
 
 def _env():
@@ -66,6 +66,54 @@ def test_specs_are_consistent():
     for case in CASES.values():
         assert any(case.role in s.roles for s in SERVERS.values()), case.name
     assert {"bare", "uvicorn", "aiohttp", "websockets", "picows", "kitura-async"} <= set(SERVERS)
+    assert {"socketify", "granian", "node-ws"} <= set(SERVERS)       # issue 15's C-backed peers
+    assert {"socketify", "granian", "node-ws"} <= set(SMOKE_SERVERS)
+    for name, cases in SMOKE_PEER_CASES.items():
+        assert all(SERVERS[name].roles >= {CASES[c].role} for c in cases), name
+
+
+def test_a_peer_that_cannot_run_is_unavailable_not_a_failure(monkeypatch):
+    """A peer not installed (import fails) or not preparable (no node) is
+    skipped as unavailable, even with --require-ours; ours stay failures."""
+    from bench import runner
+    from bench.specs import ServerSpec
+
+    monkeypatch.setattr(runner, "_AVAIL", {})
+    missing = ServerSpec("gone", "not installed", "bench.servers.gone", frozenset({"ws"}),
+                         needs=("no_such_peer_package:App",))
+    no_node = ServerSpec("no-node", "prepare fails", "bench.servers.gone", frozenset({"ws"}),
+                         prepare="tests.test_bench_smoke:_prepare_fails")
+    case = CASES["ws-echo-32"]
+    assert runner.availability(missing, case)[0] == "unavailable"
+    status, reason = runner.availability(no_node, case)
+    assert status == "unavailable" and "node not found" in reason
+    monkeypatch.setitem(runner.SERVERS, "gone", missing)
+    cfg = {"mode": "test-unavailable", "cases": ["ws-echo-32"], "servers": ["gone"], "reps": 1,
+           "duration": 0.1, "warmup": 0, "idle_conns": 1, "wait_quiet": 0, "pre_sample": 0.05,
+           "loadgen": "python", "require_ours": True, "profile": False}
+    result = runner.run(cfg)
+    pathlib.Path(result["path"]).unlink()
+    (runner.RESULTS / "latest-test-unavailable.json").unlink()
+    assert result["failures"] == [] and result["runs"] == []
+    assert result["skipped"][0]["status"] == "unavailable"
+
+
+def _prepare_fails():
+    return "node not found (install Node.js)"
+
+
+def test_node_peer_install_check_reads_the_lock_file(tmp_path, monkeypatch):
+    from bench.servers import node_ws_server
+
+    (tmp_path / "package-lock.json").write_text(json.dumps({"packages": {
+        "": {"name": "x"}, "node_modules/ws": {"version": "8.0.0"}}}))
+    monkeypatch.setattr(node_ws_server, "NODE_DIR", tmp_path)
+    assert not node_ws_server._installed_as_locked()
+    (tmp_path / "node_modules" / "ws").mkdir(parents=True)
+    (tmp_path / "node_modules" / "ws" / "package.json").write_text('{"version": "7.0.0"}')
+    assert not node_ws_server._installed_as_locked()
+    (tmp_path / "node_modules" / "ws" / "package.json").write_text('{"version": "8.0.0"}')
+    assert node_ws_server._installed_as_locked()
 
 
 def test_report_from_synthetic_results(tmp_path):
@@ -126,6 +174,22 @@ def test_smoke_subset():
                        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "ws-echo-32      aiohttp" in r.stdout
+
+
+def test_smoke_peers():
+    """socketify, granian and Node's ws serve the hello and the chat (every
+    delivery checked, the sender left out), or are reported unavailable."""
+    peers = ("socketify", "granian", "node-ws")
+    r = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--cases", "http-hello,ws-broadcast",
+                        "--servers", ",".join(peers), "--loadgen", "python", "--duration", "0.5",
+                        "--warmup", "0.1"],
+                       cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=100)
+    unavailable = [p for p in peers if f"skip ws-broadcast / {p}: unavailable" in r.stderr]
+    if len(unavailable) == len(peers):
+        pytest.skip("none of the C-backed peers can run here: " + r.stderr[-500:])
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    for peer in peers:
+        assert f"ws-broadcast    {peer}" in r.stdout or peer in unavailable, peer
 
 
 def test_a_server_that_does_not_start_is_a_failure(tmp_path):

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from kitura import BodyParser, Kitura, RequestError, Router, RouterMiddleware, StaticFileServer
 from kitura.log import Log
+from kitura.openapi import KituraOpenAPI
 from kitura.net import HTTPStatusCode
 from kitura.templates import JinjaTemplateEngine
 
+from jwt_routes import initialize_jwt_routes
 from models import Book, BookQuery, JinjaSummary, Name
 
 HERE = Path(__file__).resolve().parent
@@ -57,7 +59,9 @@ class App:
         initialize_further_routes(self)
         initialize_jinja_routes(self)
         initialize_codable_routes(self)
+        initialize_jwt_routes(self)
         initialize_static_file_servers(self)
+        KituraOpenAPI.add_endpoints(to=self.router)
         initialize_not_found_route(self)
 
     def run(self, port: int = 8080, address: str | None = None) -> None:

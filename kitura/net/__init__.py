@@ -5,6 +5,8 @@ standard library (plus httptools and uvloop); the WebSocket layer plugs in throu
 ``ConnectionUpgrader``.
 """
 
+from .client import ClientRequest, ClientRequestError, ClientTimeoutError
+from .client_response import ClientResponse
 from .delegate import ServerDelegate
 from .headers import HeadersContainer
 from .http import HTTP
@@ -21,5 +23,6 @@ __all__ = [
     "HTTP", "HTTPServer", "ServerState", "ServerDelegate", "ServerRequest", "ServerResponse",
     "HeadersContainer", "HTTPStatusCode", "HTTPStatusCodeClass", "ServerOptions", "KeepAliveState",
     "ListenerGroup", "SSLConfiguration", "ConnectionUpgrader", "ConnectionUpgradeFactory",
-    "UpgradeHandover", "UpgradeRejection",
+    "UpgradeHandover", "UpgradeRejection", "ClientRequest", "ClientResponse", "ClientRequestError",
+    "ClientTimeoutError",
 ]

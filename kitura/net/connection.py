@@ -105,6 +105,8 @@ class HTTPConnection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         if isinstance(peer, (tuple, list)) and peer:
             self.remote_address = str(peer[0])
+        elif self.serving.unix_domain_socket_path is not None:
+            self.remote_address = "uds"  # as KituraNet names a Unix domain socket peer
         sock = transport.get_extra_info("sockname")
         if isinstance(sock, (tuple, list)) and len(sock) > 1:
             self._local_port = sock[1]

@@ -142,6 +142,7 @@ class HTTPServer:
                 client_connection_failed=self._client_connection_failed,
                 ssl_context=self.ssl_config.ssl_context() if self.ssl_config is not None else None,
                 max_requests=self.keep_alive_state.max_requests,
+                unix_domain_socket_path=unix_domain_socket_path,
             )
             if unix_domain_socket_path is not None:
                 self._server = await loop.create_unix_server(

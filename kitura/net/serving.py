@@ -41,6 +41,8 @@ class ServingState:
     ssl_context: Optional[ssl.SSLContext] = None
     #: ``KeepAliveState.max_requests``: requests a connection answers before it closes.
     max_requests: Optional[int] = None
+    #: Set when the server listens on a Unix domain socket (its peers are named "uds").
+    unix_domain_socket_path: Optional[str] = None
     #: The open connections (HTTP and upgraded), as counted against ``connection_limit``.
     connections: set[Any] = field(default_factory=set)
 

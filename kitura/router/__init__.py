@@ -5,11 +5,12 @@ Import direction: kitura.router -> kitura.net -> kitura.log. Never kitura.websoc
 from __future__ import annotations
 
 from .body_parser import BodyParser, BodyParserMultiValue, ParsedBody, Part
-from .codable import DecodingError, RequestError
 from .content_type import ContentType
 from .cookies import AdditionalCookieAttribute, Cookie
 from .element import RouterMethod
+from .errors import DecodingError, RequestError
 from .headers import Headers
+from .media_type import MediaType
 from .middleware import RouterHandler, RouterMiddleware, RouterParameterHandler
 from .request import HTTPVersion, RouterRequest
 from .response import JSONPError, RouterResponse
@@ -22,5 +23,5 @@ __all__ = [
     "RouterParameterHandler", "Headers", "HTTPVersion", "Cookie", "AdditionalCookieAttribute",
     "BodyParser", "BodyParserMultiValue", "ParsedBody", "Part", "StaticFileServer", "StaticFileServerOptions",
     "CacheOptions", "ResponseHeadersSetter", "RequestError", "DecodingError", "ContentType", "JSONPError",
-    "TemplateEngine", "TemplatingError",
+    "TemplateEngine", "TemplatingError", "MediaType",
 ]

@@ -12,7 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .request import RouterRequest, parse_query, parse_query_multi
+from .query import parse_query, parse_query_multi
+from .request import RouterRequest
 from .steps import BLOCKING, Steps, walk_steps
 
 __all__ = ["BodyParser", "BodyParserMultiValue", "ParsedBody", "Part"]

@@ -1,378 +1,97 @@
-"""Codable routing: type-hinted dataclass models in and out as JSON (Kitura's CodableRouter).
+"""Codable routing: handlers that take and give type-hinted models (Kitura's CodableRouter).
 
-A handler whose last parameter is named ``respond_with`` is Codable; its other
-parameters, by type hint, are: an identifier (named ``id``, or hinted int/str/
-UUID: the route gets ``/:id``), a query model (a dataclass, for GET and
-DELETE), or a body model (a dataclass, list or dict, for POST, PUT and PATCH).
-``respond_with`` may be called later, from any thread.
+A handler is recognised by its shape, as Swift picks the Codable overload by type:
+its parameters, by type hint, are TypeSafeMiddleware instances (produced by the
+middleware's ``handle``, never decoded from the request), an identifier (named
+``id``, or hinted int/str/float/UUID: the route gets ``/:id``), a query model (a
+dataclass, for GET and DELETE) or a body model (for POST, PUT and PATCH), and
+last the completion, whatever its name (``completion``, ``respond_with``,
+``respondWith``, ``callback``). A handler that fits neither this shape nor the
+raw ``(request, response, next)`` one is refused when it is registered.
 
-Also here: ``RequestError`` and the model codec (``to_jsonable``,
-``decode_model``, ``decode_body``, ``decode_query``).
+The completion may be called later, from any thread. The adapter is written once,
+as a walk generator (see walker.py), and driven by either walk driver.
+The models' JSON codec is in codec.py, ``RequestError`` and ``DecodingError``
+in errors.py, the body coders and ``MediaType`` in coders.py and media_type.py.
 """
 from __future__ import annotations
 
-import base64
+import collections
+import collections.abc
+import concurrent.futures
 import dataclasses
-import datetime as _dt
-import decimal
 import enum
 import inspect
-import json
 import logging
 import threading
 import types
 import typing
 import uuid
+import weakref
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
+from kitura.contracts import TypeSafeMiddleware
+
+from .codec import _type_name, decode_query
+from .coders import JSONEncoder, select_decoder, select_encoder
 from .element import HandlerEntry, RouterElement, RouterMethod
-from .query import parse_query_multi
-from .status import status_phrase
-from .steps import AWAIT, BLOCKING, Dispatch, is_async_callable
+from .errors import DecodingError, RequestError
+from .request import RouterRequest
+from .response import RouterResponse
+from .steps import AWAIT, BLOCKING, FUTURE, Dispatch, is_async_callable
 
 if TYPE_CHECKING:
-    from .request import RouterRequest
-    from .response import RouterResponse
     from .router import Router
 
-__all__ = ["RequestError", "DecodingError", "to_jsonable", "decode_model", "decode_body", "decode_query",
-           "is_codable_handler", "make_codable_element"]
+__all__ = ["ArgKind", "CodableArg", "CodableRoute", "codable_shape", "make_codable_element", "HANDLER_SHAPES"]
 
 logger = logging.getLogger("kitura.router")
 
-
-# -- RequestError ---------------------------------------------------------
-class RequestError(Exception):
-    """An error with an HTTP status, for Codable routes (KituraContracts' RequestError).
-
-    ``RequestError(404)``, ``RequestError(RequestError.NOT_FOUND, body=Problem(...))``,
-    ``RequestError(http_code=418, reason="teapot")``. Pass it to ``respond_with`` or
-    raise it from any handler: the response gets its status (and its body as JSON).
-    """
-
-    http_code: int
-    reason: str
-    body: Any
-
-    # Filled in below: RequestError.BAD_REQUEST, .NOT_FOUND, .CONFLICT, ...
-    BAD_REQUEST: "RequestError"
-    UNAUTHORIZED: "RequestError"
-    FORBIDDEN: "RequestError"
-    NOT_FOUND: "RequestError"
-    METHOD_NOT_ALLOWED: "RequestError"
-    NOT_ACCEPTABLE: "RequestError"
-    CONFLICT: "RequestError"
-    GONE: "RequestError"
-    UNSUPPORTED_MEDIA_TYPE: "RequestError"
-    UNPROCESSABLE_ENTITY: "RequestError"
-    TOO_MANY_REQUESTS: "RequestError"
-    INTERNAL_SERVER_ERROR: "RequestError"
-    NOT_IMPLEMENTED: "RequestError"
-    SERVICE_UNAVAILABLE: "RequestError"
-
-    def __init__(self, http_code: Any, reason: str | None = None, body: Any = None) -> None:
-        if isinstance(http_code, RequestError):
-            reason = reason if reason is not None else http_code.reason
-            body = body if body is not None else http_code.body
-            http_code = http_code.http_code
-        code = int(getattr(http_code, "value", http_code))
-        if reason is None:
-            reason = status_phrase(code) or f"HTTP {code}"
-        super().__init__(code, reason)
-        self.http_code = code
-        self.reason = reason
-        self.body = body
-
-    @property
-    def raw_value(self) -> int:
-        return self.http_code
-
-    def __str__(self) -> str:
-        return f"{self.http_code} : {self.reason}"
-
-    def __repr__(self) -> str:
-        return f"RequestError({self.http_code}, {self.reason!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, RequestError) and other.http_code == self.http_code
-
-    def __hash__(self) -> int:
-        return hash(self.http_code)
-
-    @property
-    def status(self) -> int:
-        """The status sent: ``http_code``, or 500 for Kitura's 7xx client-side codes."""
-        return 500 if 700 <= self.http_code < 800 else self.http_code
-
-    def apply_to(self, response: "RouterResponse") -> None:
-        response.status(self.status)
-        if self.body is not None:
-            response.send(json=self.body)
+HANDLER_SHAPES = (
+    "A route handler has one of two shapes. Raw: (request, response, next). Codable: "
+    "[TypeSafeMiddleware parameters...], [an identifier: named `id` or hinted int/str/float/UUID], "
+    "[a query model: a dataclass, for GET/DELETE | a body model: a dataclass, list or dict of them, "
+    "for POST/PUT/PATCH], and last the completion, whatever its name "
+    "(e.g. `def get_todos(completion)`, `def get_todo(id: int, respond_with)`, "
+    "`def add(user: MyBasicAuth, todo: Todo, callback)`)."
+)
 
 
-_STANDARD = {
-    "BAD_REQUEST": 400, "UNAUTHORIZED": 401, "PAYMENT_REQUIRED": 402, "FORBIDDEN": 403, "NOT_FOUND": 404,
-    "METHOD_NOT_ALLOWED": 405, "NOT_ACCEPTABLE": 406, "PROXY_AUTHENTICATION_REQUIRED": 407,
-    "REQUEST_TIMEOUT": 408, "CONFLICT": 409, "GONE": 410, "LENGTH_REQUIRED": 411,
-    "PRECONDITION_FAILED": 412, "PAYLOAD_TOO_LARGE": 413, "URI_TOO_LONG": 414,
-    "UNSUPPORTED_MEDIA_TYPE": 415, "RANGE_NOT_SATISFIABLE": 416, "EXPECTATION_FAILED": 417,
-    "MISDIRECTED_REQUEST": 421, "UNPROCESSABLE_ENTITY": 422, "LOCKED": 423, "FAILED_DEPENDENCY": 424,
-    "UPGRADE_REQUIRED": 426, "PRECONDITION_REQUIRED": 428, "TOO_MANY_REQUESTS": 429,
-    "REQUEST_HEADER_FIELDS_TOO_LARGE": 431, "UNAVAILABLE_FOR_LEGAL_REASONS": 451,
-    "INTERNAL_SERVER_ERROR": 500, "NOT_IMPLEMENTED": 501, "BAD_GATEWAY": 502, "SERVICE_UNAVAILABLE": 503,
-    "GATEWAY_TIMEOUT": 504, "HTTP_VERSION_NOT_SUPPORTED": 505, "VARIANT_ALSO_NEGOTIATES": 506,
-    "INSUFFICIENT_STORAGE": 507, "LOOP_DETECTED": 508, "NOT_EXTENDED": 510,
-    "NETWORK_AUTHENTICATION_REQUIRED": 511,
-}
-for _name, _code in _STANDARD.items():
-    setattr(RequestError, _name, RequestError(_code))
-del _name, _code
-
-
-# -- encoding -------------------------------------------------------------
-def to_jsonable(obj: Any) -> Any:
-    """A value ``json.dumps`` takes: dataclasses become objects, enums their values,
-    dates ISO 8601 strings, UUIDs strings, tuples and sets lists."""
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj.value if isinstance(obj, enum.Enum) else obj
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, enum.Enum):
-        return to_jsonable(obj.value)
-    if isinstance(obj, dict):
-        return {(k.value if isinstance(k, enum.Enum) else str(k)): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, (_dt.datetime, _dt.date, _dt.time)):
-        return obj.isoformat()
-    if isinstance(obj, (uuid.UUID, decimal.Decimal)):
-        return str(obj)
-    if isinstance(obj, (bytes, bytearray)):
-        return base64.b64encode(obj).decode("ascii")
-    to_dict = getattr(obj, "to_dict", None) or getattr(obj, "model_dump", None)
-    if callable(to_dict):
-        return to_jsonable(to_dict())
-    raise TypeError(f"{type(obj).__name__} is not encodable as JSON")
-
-
-# -- decoding -------------------------------------------------------------
-class DecodingError(ValueError):
-    """A body or query that does not fit the model; the message says where."""
-
-
-_hints_cache: dict[Any, dict[str, Any]] = {}
-
-
-def _hints(cls: Any) -> dict[str, Any]:
-    hints = _hints_cache.get(cls)
-    if hints is None:
-        try:
-            hints = typing.get_type_hints(cls)
-        except Exception:  # noqa: BLE001 - unresolved forward references
-            hints = {f.name: f.type for f in dataclasses.fields(cls)}
-        _hints_cache[cls] = hints
-    return hints
-
-
-def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", None) or str(tp)
-
-
-def decode_model(tp: Any, value: Any, path: str = "") -> Any:
-    """Build a ``tp`` (dataclass, list[...], dict[str, ...], Optional, enum, primitive) from JSON data."""
-    where = path or "the top level"
-    if tp is Any or tp is object:
-        return value
-    origin = typing.get_origin(tp)
-    if origin is typing.Union or origin is types.UnionType:
-        args = typing.get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return decode_model(arg, value, path)
-            except DecodingError as exc:
-                errors.append(str(exc))
-        raise DecodingError(errors[0] if len(errors) == 1 else f"No type of {tp} fits the value at {where}")
-    if value is None:
-        raise DecodingError(f"Expected {_type_name(tp)} at {where} but found null")
-    if dataclasses.is_dataclass(tp):
-        tp = typing.cast(Any, tp)
-        if not isinstance(value, dict):
-            raise DecodingError(f"Expected an object for {tp.__name__} at {where}")
-        hints = _hints(tp)
-        kwargs = {}
-        for f in dataclasses.fields(tp):
-            if not f.init:
-                continue
-            sub = f"{path}.{f.name}" if path else f.name
-            if f.name in value:
-                kwargs[f.name] = decode_model(hints.get(f.name, Any), value[f.name], sub)
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                ftype = hints.get(f.name, Any)
-                if typing.get_origin(ftype) in (typing.Union, types.UnionType) and type(None) in typing.get_args(ftype):
-                    kwargs[f.name] = None
-                else:
-                    raise DecodingError(f"Key '{sub}' not found")
-        return tp(**kwargs)
-    if origin in (list, tuple, set, frozenset) or tp in (list, tuple, set, frozenset):
-        if not isinstance(value, list):
-            raise DecodingError(f"Expected an array at {where}")
-        args = typing.get_args(tp)
-        container = origin or tp
-        if container is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
-            if len(args) != len(value):
-                raise DecodingError(f"Expected {len(args)} items at {where}")
-            return tuple(decode_model(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
-        item = args[0] if args else Any
-        return container(decode_model(item, v, f"{path}[{i}]") for i, v in enumerate(value))
-    if origin is dict or tp is dict:
-        if not isinstance(value, dict):
-            raise DecodingError(f"Expected an object at {where}")
-        args = typing.get_args(tp)
-        vt = args[1] if len(args) == 2 else Any
-        return {k: decode_model(vt, v, f"{path}.{k}" if path else k) for k, v in value.items()}
-    if origin is typing.Literal:
-        if value not in typing.get_args(tp):
-            raise DecodingError(f"Unexpected value {value!r} at {where}")
-        return value
-    if isinstance(tp, type):
-        if issubclass(tp, enum.Enum):
-            try:
-                return tp(value)
-            except ValueError:
-                raise DecodingError(f"Cannot initialize {tp.__name__} from invalid value {value!r} at {where}") from None
-        if tp is bool:
-            if isinstance(value, bool):
-                return value
-        elif tp is int:
-            if isinstance(value, int) and not isinstance(value, bool):
-                return value
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-        elif tp is float:
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return float(value)
-        elif tp is str:
-            if isinstance(value, str):
-                return value
-        elif tp in (_dt.datetime, _dt.date, _dt.time):
-            if isinstance(value, str):
-                try:
-                    return tp.fromisoformat(value.replace("Z", "+00:00") if tp is _dt.datetime else value)
-                except ValueError:
-                    pass
-        elif tp is uuid.UUID or tp is decimal.Decimal:
-            if isinstance(value, str):
-                try:
-                    return tp(value)
-                except (ValueError, decimal.InvalidOperation):
-                    pass
-        else:
-            from_dict = getattr(tp, "from_dict", None) or getattr(tp, "model_validate", None)
-            if callable(from_dict):
-                try:
-                    return from_dict(value)
-                except Exception as exc:  # noqa: BLE001
-                    raise DecodingError(f"{tp.__name__} rejected the value at {where}: {exc}") from None
-            if isinstance(value, tp):
-                return value
-        raise DecodingError(f"Expected {_type_name(tp)} at {where} but found {type(value).__name__}")
-    return value
-
-
-def decode_body(tp: Any, body: bytes, content_type: str | None) -> Any:
-    """Decode a request body (JSON; URL-encoded forms as a flat model) into ``tp``."""
-    if content_type and content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
-        return decode_query(tp, parse_query_multi(body.decode("utf-8", "replace")))
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise DecodingError("The given data was not valid JSON.") from None
-    return decode_model(tp, data)
-
-
-def _from_query_string(tp: Any, raw: str, name: str) -> Any:
-    origin = typing.get_origin(tp)
-    if origin is typing.Union or origin is types.UnionType:
-        for arg in typing.get_args(tp):
-            if arg is type(None):
-                continue
-            try:
-                return _from_query_string(arg, raw, name)
-            except DecodingError:
-                pass
-        raise DecodingError(f"Invalid value {raw!r} for '{name}'")
-    if origin in (list, set, tuple, frozenset) or tp in (list, set, tuple, frozenset):
-        args = typing.get_args(tp)
-        item = args[0] if args else str
-        return (origin or tp)(_from_query_string(item, v, name) for v in raw.split(",") if v != "")
-    if tp is str or tp is Any:
-        return raw
-    if tp is bool:
-        if raw.lower() in ("true", "1", "yes"):
-            return True
-        if raw.lower() in ("false", "0", "no"):
-            return False
-        raise DecodingError(f"Invalid value {raw!r} for '{name}': expected true or false")
-    try:
-        if tp is int:
-            return int(raw)
-        if tp is float:
-            return float(raw)
-        if isinstance(tp, type) and issubclass(tp, enum.Enum):
-            try:
-                return tp(raw)
-            except ValueError:
-                member_type = type(next(iter(tp)).value)
-                return tp(member_type(raw))
-        if tp in (_dt.datetime, _dt.date):
-            return tp.fromisoformat(raw.replace("Z", "+00:00") if tp is _dt.datetime else raw)
-        if tp in (uuid.UUID, decimal.Decimal):
-            return tp(raw)
-    except (ValueError, decimal.InvalidOperation):
-        raise DecodingError(f"Invalid value {raw!r} for '{name}': expected {_type_name(tp)}") from None
-    return raw
-
-
-def decode_query(tp: Any, multi: dict[str, list[str]]) -> Any:
-    """Build a dataclass from query parameters (arrays as ``a=1,2`` or ``a=1&a=2``)."""
-    if not dataclasses.is_dataclass(tp):
-        raise DecodingError(f"{_type_name(tp)} is not a dataclass")
-    tp = typing.cast(Any, tp)
-    hints = _hints(tp)
-    kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(tp):
-        if not f.init:
-            continue
-        ftype = hints.get(f.name, str)
-        values = multi.get(f.name)
-        if values is None:
-            if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
-                continue
-            if typing.get_origin(ftype) in (typing.Union, types.UnionType) and type(None) in typing.get_args(ftype):
-                kwargs[f.name] = None
-                continue
-            raise DecodingError(f"Key '{f.name}' not found")
-        kwargs[f.name] = _from_query_string(ftype, ",".join(values), f.name)
-    return tp(**kwargs)
-
-
-# -- Codable handlers -----------------------------------------------------
-def is_codable_handler(fn: Any) -> bool:
-    """A handler whose last parameter is named ``respond_with``."""
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    return bool(params) and params[-1].name == "respond_with"
-
-
+# -- the shape of a handler ----------------------------------------------------
 _IDENTIFIER_TYPES = (int, str, uuid.UUID, float)
 _SUCCESS_STATUS = {RouterMethod.POST: 201, RouterMethod.DELETE: 204}
+_QUERY_METHODS = (RouterMethod.GET, RouterMethod.DELETE, RouterMethod.HEAD)
+_RAW_TYPES = (RouterRequest, RouterResponse)
+
+
+class ArgKind(enum.Enum):
+    """What a Codable handler's parameter is, and where its value comes from."""
+
+    MIDDLEWARE = "TypeSafeMiddleware"   # the middleware's handle() produces it
+    ID = "identifier"                   # the trailing :id path parameter
+    QUERY = "query model"               # the query string
+    BODY = "body model"                 # the request body, through router.decoders
+
+
+@dataclasses.dataclass(frozen=True)
+class CodableArg:
+    kind: ArgKind
+    name: str
+    type: Any
+    optional: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class CodableRoute:
+    """A registered Codable route, as the OpenAPI generator reads it."""
+
+    method: RouterMethod
+    path: str
+    handler: Callable[..., Any]
+    args: tuple[CodableArg, ...]
+    output: Any              # the completion's model type, from its hint (None when not hinted)
+    returns_id: bool         # the completion is (id, output, error)
 
 
 def _is_optional(tp: Any) -> tuple[bool, Any]:
@@ -383,34 +102,172 @@ def _is_optional(tp: Any) -> tuple[bool, Any]:
     return False, tp
 
 
-class _Arg:
-    __slots__ = ("kind", "name", "type", "optional")
+def is_type_safe_middleware(tp: Any) -> bool:
+    """A TypeSafeMiddleware subclass, or any class with a ``handle`` class (or static)
+    method: such a type is never decoded from the request, whatever else it is."""
+    if not isinstance(tp, type):
+        return False
+    if issubclass(tp, TypeSafeMiddleware):
+        return True
+    return isinstance(inspect.getattr_static(tp, "handle", None), (classmethod, staticmethod))
 
-    def __init__(self, kind: str, name: str, tp: Any, optional: bool) -> None:
-        self.kind, self.name, self.type, self.optional = kind, name, tp, optional
+
+def _is_model(tp: Any) -> bool:
+    base = typing.get_origin(tp) or tp
+    if base in (list, tuple, set, frozenset, dict):
+        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
+        return all(_is_model(a) or a in _IDENTIFIER_TYPES or a in (bool, typing.Any) for a in args)
+    if not isinstance(base, type) or base in _IDENTIFIER_TYPES or base is bool:
+        return False
+    return dataclasses.is_dataclass(base) or any(
+        callable(getattr(base, hook, None)) for hook in ("from_dict", "model_validate", "from_string"))
 
 
-def _analyse(method: RouterMethod, fn: Callable[..., Any]) -> list[_Arg]:
-    params = list(inspect.signature(fn).parameters.values())[:-1]
+def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
     try:
-        hints = typing.get_type_hints(fn)
-    except Exception:  # noqa: BLE001
+        return typing.get_type_hints(fn)
+    except Exception:  # noqa: BLE001 - unresolved forward references: the plain annotations
+        target = fn.func if isinstance(fn, partial) else fn
+        target = target if inspect.isroutine(target) else getattr(target, "__call__", target)
+        namespace = getattr(target, "__globals__", {})
         hints = {}
-    args: list[_Arg] = []
-    for p in params:
-        tp = hints.get(p.name, Any)
-        optional, inner = _is_optional(tp)
-        optional = optional or p.default is None
-        if p.name == "id" or (inner in _IDENTIFIER_TYPES and p.name != "query"):
-            args.append(_Arg("id", p.name, inner if inner is not Any else str, optional))
-        elif method in (RouterMethod.GET, RouterMethod.DELETE, RouterMethod.HEAD):
-            if not dataclasses.is_dataclass(inner):
-                raise TypeError(f"Codable {method} handler {fn.__qualname__}: parameter {p.name!r} must be "
-                                "an identifier or a dataclass query model")
-            args.append(_Arg("query", p.name, inner, optional))
-        else:
-            args.append(_Arg("body", p.name, tp, False))
+        for name, hint in getattr(target, "__annotations__", {}).items():
+            try:
+                while isinstance(hint, str) and not isinstance(hint, _Unresolved):
+                    hint = eval(hint, namespace)  # noqa: S307 - an annotation, as typing does
+                hints[name] = hint
+            except Exception:  # noqa: BLE001 - kept as text: _classify says it cannot be resolved
+                hints[name] = _Unresolved(hint)
+        return hints
+
+
+class _Unresolved(str):
+    """A string annotation that names nothing reachable from the handler's module."""
+
+
+def _marks_codable(p: inspect.Parameter, hint: Any) -> bool:
+    """A parameter only a Codable handler has: ``id``, or a model/middleware/identifier hint."""
+    if p.name == "id":
+        return True
+    inner = _is_optional(hint)[1]
+    return inner in _IDENTIFIER_TYPES or is_type_safe_middleware(inner) or _is_model(inner)
+
+
+def _refuse(fn: Callable[..., Any], why: str) -> TypeError:
+    name = getattr(fn, "__qualname__", None) or repr(fn)
+    try:
+        sig = str(inspect.signature(fn))
+    except (TypeError, ValueError):
+        sig = "(...)"
+    return TypeError(f"Route handler {name}{sig}: {why}. {HANDLER_SHAPES}")
+
+
+def codable_shape(method: RouterMethod, fn: Callable[..., Any]) -> list[CodableArg] | None:
+    """None for a raw ``(request, response, next)`` handler; the Codable parameters
+    (all but the completion) otherwise. Raises TypeError for a handler of no shape."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None                      # a builtin or C callable: taken as raw, as before
+    positional = [p for p in sig.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    varargs = any(p.kind is p.VAR_POSITIONAL for p in sig.parameters.values())
+    hints = _hints(fn)
+    if any(_is_optional(hints.get(p.name))[1] in _RAW_TYPES for p in positional):
+        return None
+    required = [p for p in positional if p.default is p.empty]
+    takes_three = len(required) <= 3 and (varargs or len(positional) >= 3)
+    if takes_three and not any(_marks_codable(p, hints.get(p.name)) for p in positional[:-1]):
+        return None
+    if not positional:
+        raise _refuse(fn, "it takes no positional parameter (a Codable handler's last one is its completion)")
+    completion = positional[-1]
+    completion_hint = hints.get(completion.name)
+    if completion_hint is not None and _marks_codable(completion, completion_hint):
+        raise _refuse(fn, f"its last parameter {completion.name!r} must be the completion, not a "
+                          f"{_type_name(completion_hint)}")
+    args: list[CodableArg] = []
+    for p in positional[:-1]:
+        args.append(_classify(method, fn, p, hints.get(p.name)))
+    counts = collections.Counter(a.kind for a in args)
+    for kind in (ArgKind.ID, ArgKind.QUERY, ArgKind.BODY):
+        if counts[kind] > 1:
+            raise _refuse(fn, f"it has {counts[kind]} {kind.value} parameters; a Codable handler takes at most one")
+    if counts[ArgKind.QUERY] and counts[ArgKind.BODY]:
+        raise _refuse(fn, "it takes both a query model and a body model")
+    seen_other = False
+    for a in args:
+        if a.kind is ArgKind.MIDDLEWARE and seen_other:
+            raise _refuse(fn, f"TypeSafeMiddleware parameter {a.name!r} must come before the identifier and models")
+        seen_other = seen_other or a.kind is not ArgKind.MIDDLEWARE
     return args
+
+
+def _classify(method: RouterMethod, fn: Callable[..., Any], p: inspect.Parameter, hint: Any) -> CodableArg:
+    optional, inner = _is_optional(hint)
+    optional = optional or p.default is None
+    if is_type_safe_middleware(inner):
+        if optional:
+            raise _refuse(fn, f"TypeSafeMiddleware parameter {p.name!r} cannot be optional: "
+                              "the route runs only when the middleware produces it")
+        return CodableArg(ArgKind.MIDDLEWARE, p.name, inner)
+    if inner in _IDENTIFIER_TYPES or (p.name == "id" and inner in (None, typing.Any)):
+        return CodableArg(ArgKind.ID, p.name, inner if inner in _IDENTIFIER_TYPES else str, optional)
+    if isinstance(hint, _Unresolved):
+        raise _refuse(fn, f"the type hint {str(hint)!r} of parameter {p.name!r} cannot be resolved "
+                          "(define the type at module level)")
+    if hint is None:
+        raise _refuse(fn, f"parameter {p.name!r} has no type hint (hint it with its model, "
+                          "identifier or TypeSafeMiddleware type)")
+    if method in _QUERY_METHODS:
+        if not dataclasses.is_dataclass(inner):
+            raise _refuse(fn, f"parameter {p.name!r} of type {_type_name(hint)} is neither a TypeSafeMiddleware, "
+                              f"an identifier nor a query model (a dataclass) for {method}")
+        _refuse_middleware_inside(fn, p.name, inner)
+        return CodableArg(ArgKind.QUERY, p.name, inner, optional)
+    if not _is_model(inner):
+        raise _refuse(fn, f"parameter {p.name!r} of type {_type_name(hint)} is neither a TypeSafeMiddleware, "
+                          "an identifier nor a body model (a dataclass, a list or dict of them)")
+    _refuse_middleware_inside(fn, p.name, inner)
+    return CodableArg(ArgKind.BODY, p.name, hint, False)
+
+
+def _refuse_middleware_inside(fn: Callable[..., Any], name: str, tp: Any, seen: set[Any] | None = None) -> None:
+    """A model that holds a TypeSafeMiddleware type would let the request forge it: refused."""
+    seen = set() if seen is None else seen
+    for arg in typing.get_args(tp):
+        _refuse_middleware_inside(fn, name, arg, seen)
+    base = typing.get_origin(tp) or tp
+    if is_type_safe_middleware(base):
+        raise _refuse(fn, f"the model of parameter {name!r} holds a TypeSafeMiddleware type "
+                          f"({_type_name(base)}), which would then be decoded from the request")
+    if not dataclasses.is_dataclass(base) or base in seen:
+        return
+    seen.add(base)
+    try:
+        hints = typing.get_type_hints(base)
+    except Exception:  # noqa: BLE001 - unresolved forward references: the codec reports them
+        return
+    for hint in hints.values():
+        _refuse_middleware_inside(fn, name, hint, seen)
+
+
+def _completion_output(fn: Callable[..., Any]) -> tuple[Any, bool]:
+    """The output model and the (id, output, error) form, from the completion's Callable hint."""
+    try:
+        params = [p for p in inspect.signature(fn).parameters.values()]
+    except (TypeError, ValueError):
+        return None, False
+    hint = _hints(fn).get(params[-1].name) if params else None
+    if typing.get_origin(hint) is not collections.abc.Callable:
+        return None, False
+    call_args = typing.get_args(hint)[0] if typing.get_args(hint) else []
+    if not isinstance(call_args, (list, tuple)):
+        return None, False
+    models = [_is_optional(a)[1] for a in call_args if _is_optional(a)[1] is not RequestError]
+    if not models:
+        return None, False
+    return models[-1], len(models) == 2
 
 
 def _codable_path(path: str | None, wants_id: bool, fn: Callable[..., Any]) -> str:
@@ -428,41 +285,64 @@ def _codable_path(path: str | None, wants_id: bool, fn: Callable[..., Any]) -> s
     return path
 
 
+# -- the completions ------------------------------------------------------------
+# What a completion's future holds when the completion was dropped without being called.
+_RELEASED: Any = object()
+
+
+def _release(future: concurrent.futures.Future[Any]) -> None:
+    try:
+        future.set_result(_RELEASED)
+    except concurrent.futures.InvalidStateError:
+        pass                       # it was called: the usual case
+
+
+def _released_with(completion: Any) -> concurrent.futures.Future[Any]:
+    """The completion's future, resolved with _RELEASED when the last reference to the
+    completion goes uncalled (as Swift's reference counting ends the response then)."""
+    weakref.finalize(completion, _release, completion.future)
+    return completion.future
+
+
+class _MiddlewareCompletion:
+    """A TypeSafeMiddleware's ``completion(instance, error)``: any thread, once."""
+
+    __slots__ = ("future", "__weakref__")
+
+    def __init__(self) -> None:
+        self.future: concurrent.futures.Future[tuple[Any, Any]] = concurrent.futures.Future()
+
+    def __call__(self, instance: Any = None, error: Any = None) -> None:
+        try:
+            self.future.set_result((instance, error))
+        except concurrent.futures.InvalidStateError:
+            logger.warning("a TypeSafeMiddleware called its completion more than once")
+
+
 class _Responder:
-    """``respond_with``: ``(error)``, ``(output, error)`` or ``(id, output, error)``; any thread, once."""
+    """The handler's completion: ``(error)``, ``(output, error)`` or ``(id, output, error)``; any thread, once."""
 
-    __slots__ = ("_response", "_success", "_lock", "_called", "done", "_then")
+    __slots__ = ("_router", "_request", "_response", "_success", "_lock", "_called", "future", "__weakref__")
 
-    def __init__(self, response: "RouterResponse", success: int) -> None:
+    def __init__(self, router: "Router", request: RouterRequest, response: RouterResponse, success: int) -> None:
+        self._router = router
+        self._request = request
         self._response = response
         self._success = success
         self._lock = threading.Lock()
         self._called = False
-        self.done = False
-        self._then: Callable[[], None] | None = None
+        self.future: concurrent.futures.Future[None] = concurrent.futures.Future()
 
     def __call__(self, *args: Any, **kwargs: Any) -> None:
         with self._lock:
-            if self._called:
-                logger.warning("respond_with called more than once")
-                return
-            self._called = True
+            called, self._called = self._called, True
+        if called:
+            logger.warning("the completion of a Codable handler was called more than once")
+            return
         try:
             self._respond(*args, **kwargs)
         finally:
-            with self._lock:
-                self.done = True
-                then = self._then
-            if then is not None:
-                then()
-
-    def on_done(self, then: Callable[[], None]) -> bool:
-        """Call ``then`` once the response is made; False (and no call) if it already is."""
-        with self._lock:
-            if self.done:
-                return False
-            self._then = then
-            return True
+            self.future.set_result(None)
 
     def _respond(self, *args: Any, error: Any = None, **kwargs: Any) -> None:
         response = self._response
@@ -493,73 +373,135 @@ class _Responder:
             response.headers["Location"] = str(ident)
         if output is not None:
             if isinstance(output, list) and output and all(isinstance(t, tuple) and len(t) == 2 for t in output):
-                output = [{str(to_jsonable(i)): m} for i, m in output]
-            response.send(json=output)
+                output = [{str(i): m} for i, m in output]
+            media_type, encoder = select_encoder(self._router, self._request)
+            if type(encoder) is JSONEncoder:
+                response.send(json=output)
+                return
+            try:
+                data = encoder.encode(output)
+            except Exception as exc:  # noqa: BLE001 - as Kitura: a warning and a 500
+                logger.warning("Failed to encode Codable object for sending: %s", exc)
+                response.status(500)
+                return
+            response.headers["Content-Type"] = media_type.description
+            response.send(data=data)
         elif self._success == 200 and len(args) == 1 and args[0] is None:
             response.status(204)
 
 
+# -- the adapter ----------------------------------------------------------------
+def _decode_argument(router: "Router", a: CodableArg, request: RouterRequest, response: RouterResponse) -> Any:
+    """The value of an identifier, query or body parameter; raises _Refused (the answer is set)."""
+    if a.kind is ArgKind.ID:
+        raw = request.parameters.get("id")
+        try:
+            return a.type(raw) if raw is not None else None
+        except (TypeError, ValueError):
+            response.status(422).send(f"Could not parse the identifier {raw!r} as {_type_name(a.type)}")
+            raise _Refused from None
+    if a.kind is ArgKind.QUERY:
+        multi = request.query_parameters_multi_values
+        if a.optional and not multi:
+            return None
+        try:
+            return decode_query(a.type, multi)
+        except DecodingError as exc:
+            if a.optional:
+                return None
+            response.status(400).send(f"Could not decode the query parameters: {exc}")
+            raise _Refused from None
+    content_type = request.headers["Content-Type"]
+    decoder = select_decoder(router, content_type)
+    if decoder is None:
+        response.status(415).send(f"Unsupported Content-Type {content_type!r}: send one of "
+                                  + ", ".join(m.description for m in router.decoders))
+        raise _Refused
+    try:
+        return decoder.decode(a.type, from_=request.body_bytes())
+    except (DecodingError, ValueError) as exc:
+        response.status(422).send(f"Could not decode received data: {exc}")
+        raise _Refused from None
+
+
+class _Refused(Exception):
+    """The request does not fit the route; the answer is already set."""
+
+
+def _run_handed_over(box: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+    fn, args = box.pop()
+    fn(*args)          # on return nothing here holds the completion: only fn, if it kept it
+
+
+def _call(fn: Callable[..., Any], args: tuple[Any, ...], fn_is_async: bool) -> Generator[Any, Any, None]:
+    if fn_is_async:
+        yield (AWAIT, fn(*args))
+    else:
+        # A plain def blocks: the walk's driver runs it on a worker thread (inline when the
+        # walk already runs on one). Through a box it empties: a worker pool's job may
+        # outlive the call, and must not keep the completion alive (a dropped completion
+        # ends the response).
+        yield (BLOCKING, (_run_handed_over, ([(fn, args)],)))
+
+
+def _codable_walk(router: "Router", route: CodableRoute, fn_is_async: bool, success: int,
+                  request: RouterRequest, response: RouterResponse,
+                  next: Callable[[], None]) -> Generator[Any, Any, None]:
+    values: list[Any] = []
+    for a in route.args:
+        if a.kind is ArgKind.MIDDLEWARE:
+            completion = _MiddlewareCompletion()
+            future = _released_with(completion)
+            handle = a.type.handle
+            call = _call(handle, (request, response, completion), is_async_callable(handle))
+            del completion             # held by the middleware alone from here
+            yield from call
+            del call
+            if not future.done():
+                yield (FUTURE, future)
+            if future.result() is _RELEASED:
+                return                 # dropped uncalled: the walk ends the response (503)
+            instance, error = future.result()
+            if instance is None:
+                # As Kitura: the middleware's error status, 500 when it gave none; the route does not run.
+                if error is not None and not isinstance(error, RequestError):
+                    error = RequestError(500, str(error))
+                response.status(error.status if error is not None else 500)
+                next()
+                return
+            values.append(instance)
+            continue
+        try:
+            values.append(_decode_argument(router, a, request, response))
+        except _Refused:
+            next()
+            return
+    responder = _Responder(router, request, response, success)
+    future = _released_with(responder)
+    call = _call(route.handler, (*values, responder), fn_is_async)
+    del responder                  # held by the handler alone from here
+    yield from call
+    del call
+    if not future.done():
+        yield (FUTURE, future)
+    if future.result() is _RELEASED:
+        return                     # dropped uncalled: the walk ends the response (503)
+    next()
+
+
 def make_codable_element(router: "Router", method: RouterMethod, path: str | None,
-                         fn: Callable[..., Any]) -> RouterElement:
-    """The RouterElement that runs a Codable handler."""
-    args = _analyse(method, fn)
-    wants_id = any(a.kind == "id" for a in args)
-    route = _codable_path(path, wants_id, fn)
+                         fn: Callable[..., Any], args: list[CodableArg]) -> RouterElement:
+    """The RouterElement that runs a Codable handler (``args`` from ``codable_shape``)."""
+    wants_id = any(a.kind is ArgKind.ID for a in args)
+    output, returns_id = _completion_output(fn)
+    route = CodableRoute(method, _codable_path(path, wants_id, fn), fn, tuple(args), output, returns_id)
+    router.codable_routes.append(route)
     success = _SUCCESS_STATUS.get(method, 200)
     fn_is_async = is_async_callable(fn)
 
-    def decode_arguments(request: "RouterRequest", response: "RouterResponse") -> list[Any] | None:
-        """The handler's arguments; None when the request does not fit (the answer is set)."""
-        values: list[Any] = []
-        for a in args:
-            if a.kind == "id":
-                raw = request.parameters.get("id")
-                try:
-                    values.append(a.type(raw) if raw is not None else None)
-                except (TypeError, ValueError):
-                    response.status(422).send(f"Could not parse the identifier {raw!r} as {_type_name(a.type)}")
-                    return None
-            elif a.kind == "query":
-                multi = request.query_parameters_multi_values
-                try:
-                    values.append(None if (a.optional and not multi) else decode_query(a.type, multi))
-                except DecodingError as exc:
-                    if not a.optional:
-                        response.status(400).send(f"Could not decode the query parameters: {exc}")
-                        return None
-                    values.append(None)
-            else:
-                content_type = request.headers["Content-Type"]
-                kind = (content_type or "").split(";", 1)[0].strip().lower()
-                if kind not in ("application/json", "application/x-www-form-urlencoded") and not kind.endswith("+json"):
-                    response.status(415).send(
-                        "Unsupported Content-Type: send application/json or application/x-www-form-urlencoded")
-                    return None
-                try:
-                    values.append(decode_body(a.type, request.body_bytes(), content_type))
-                except DecodingError as exc:
-                    response.status(422).send(f"Could not decode received data: {exc}")
-                    return None
-        return values
-
-    def codable_steps(request: "RouterRequest", response: "RouterResponse",
-                      next: Callable[[], None]) -> Generator[Any, Any, None]:
-        # Run by either walk driver (steps.py): a plain def handler as BLOCKING (inline on
-        # a worker), an async def's coroutine awaited on the loop.
-        values = decode_arguments(request, response)
-        if values is None:
-            next()
-            return
-        responder = _Responder(response, success)
-        if fn_is_async:
-            yield AWAIT, fn(*values, responder)
-        else:
-            yield BLOCKING, (fn, (*values, responder))
-        if responder.on_done(next):
-            response.defer()        # the walk waits for next(), which respond_with calls
-        else:
-            next()
-
-    entry = HandlerEntry(codable_steps, Dispatch.STEPS if fn_is_async else Dispatch.BLOCKING_STEPS,
+    # One walk generator, run by either driver (steps.py); a plain def handler makes the
+    # Router walk the chain on a worker thread (BLOCKING_STEPS), where it then runs inline.
+    entry = HandlerEntry(partial(_codable_walk, router, route, fn_is_async, success),
+                         Dispatch.STEPS if fn_is_async else Dispatch.BLOCKING_STEPS,
                          name=getattr(fn, "__qualname__", repr(fn)))
-    return RouterElement(method, route, [entry], False, router.merge_parameters)
+    return RouterElement(method, route.path, [entry], False, router.merge_parameters)

@@ -1,4 +1,8 @@
-"""Query strings: ``parse_query`` (Kitura's joined values) and ``parse_query_multi``."""
+"""URL query strings (and URL-encoded forms) as dicts, Kitura's way.
+
+A leaf module: the request, BodyParser and the model codec all read query
+strings through it.
+"""
 from __future__ import annotations
 
 from urllib.parse import unquote_plus

@@ -10,9 +10,9 @@ import re
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
-from .codable import decode_body, decode_query
-from .cookies import Cookie, parse_cookies
+from .codec import decode_body, decode_query
 from .content_type import ContentType
+from .cookies import Cookie, parse_cookies
 from .element import _BY_VALUE, RouterMethod
 from .headers import Headers
 from .query import parse_query, parse_query_multi

@@ -13,7 +13,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any, Callable
 
-from .codable import to_jsonable
+from .codec import to_jsonable
 from .content_type import ContentType
 from .cookies import AdditionalCookieAttribute, Cookie
 from .element import RouterMethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json as _json
 import logging
 import os
 from typing import Any, Callable, Iterable, Sequence
@@ -17,12 +18,16 @@ from urllib.parse import unquote
 from kitura.net import ServerDelegate
 from kitura.net.loop import start_coroutine
 
-from .codable import RequestError, is_codable_handler, make_codable_element
+from .codable import CodableRoute, codable_shape, make_codable_element
+from .coders import BodyDecoder, BodyEncoder, default_decoders, default_encoders
 from .element import HandlerEntry, RouterElement, RouterMethod
+from .errors import RequestError
+from .media_type import MediaType
 from .paths import absolute_path
 from .request import RouterRequest
 from .response import RouterResponse
 from .steps import Dispatch, WalkDriver
+from .swagger import swagger_document
 from .templating import TemplateEngine, TemplatingError
 from .walker import record_error, walk, walk_gen, walk_mounted
 from .workers import submit_to_worker_soon
@@ -91,9 +96,23 @@ class Router(ServerDelegate):
         self._default_engine_extension: str | None = None
         self._views_path = "./Views/"
         self._loop_mode: tuple[int, bool] | None = None
+        #: Codable bodies: decoded by the decoder for the request's Content-Type, encoded by the
+        #: encoder its Accept header prefers (values are factories, as Kitura's closures).
+        self.encoders: dict[MediaType, Callable[[], BodyEncoder]] = default_encoders()
+        self.decoders: dict[MediaType, Callable[[], BodyDecoder]] = default_decoders()
+        self.default_response_media_type: MediaType = MediaType.json
+        #: The Codable routes registered here, in order (what swagger_json describes).
+        self.codable_routes: list[CodableRoute] = []
 
     def __repr__(self) -> str:
         return f"<Router {len(self.elements)} elements>"
+
+    @property
+    def swagger_json(self) -> str | None:
+        """The Swagger 2.0 document of this router's Codable routes, as JSON text (Kitura's ``swaggerJSON``)."""
+        document = swagger_document(self.codable_routes, [m.description for m in self.decoders],
+                                    [m.description for m in self.encoders])
+        return _json.dumps(document, indent=2, sort_keys=True)
 
     # -- registration ------------------------------------------------------
     def _add_element(self, element: RouterElement) -> None:
@@ -154,15 +173,15 @@ class Router(ServerDelegate):
         for h in handlers:
             if isinstance(h, Router) or (not inspect.isroutine(h) and hasattr(h, "handle")):
                 entries.append(_middleware_entry(h))
-            elif is_codable_handler(h):
+            elif not callable(h):
+                raise TypeError(f"a route handler must be callable: {h!r}")
+            elif (codable_args := codable_shape(method, h)) is not None:
                 if entries:
                     self._add_element(RouterElement(method, path, entries, False, self.merge_parameters))
                     entries = []
-                self._add_element(make_codable_element(self, method, path, h))
-            elif callable(h):
-                entries.append(HandlerEntry(h))
+                self._add_element(make_codable_element(self, method, path, h, codable_args))
             else:
-                raise TypeError(f"a route handler must be callable: {h!r}")
+                entries.append(HandlerEntry(h))
         if entries:
             self._add_element(RouterElement(method, path, entries, False, self.merge_parameters))
 
@@ -401,9 +420,9 @@ class Router(ServerDelegate):
                 elif res._status == -1:
                     res._status = 500
         elif res._status == -1 and not res.invoked_send:
-            if self.enable_welcome_page and req._path == "/" and req.method in (RouterMethod.GET, RouterMethod.HEAD):
+            if self.enable_welcome_page and req.path == "/" and req.method in (RouterMethod.GET, RouterMethod.HEAD):
                 res.headers["Content-Type"] = "text/html; charset=utf-8"
                 res.send(_WELCOME_PAGE)
             else:
-                res.status(404).send(f"Cannot {req.method} {req._path}.")
+                res.status(404).send(f"Cannot {req.method} {req.path}.")
         res.end()

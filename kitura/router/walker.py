@@ -45,8 +45,8 @@ import inspect
 import logging
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
-from .codable import RequestError
 from .element import HandlerEntry, RouterElement, RouterMethod
+from .errors import RequestError
 from .steps import AWAIT, BLOCKING, DEFER, FUTURE, Dispatch, NextCallable, drive_on_loop
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class _Walk:
 
     def router(self, router: "Router") -> Gen:
         request, response = self.request, self.response
-        path = request._path or "/"
+        path = request.path or "/"
         base_parameters = request.parameters
         parameter_handlers: dict[str, list[Any]] | None = None
         for element in router._candidates(request.method, path):
@@ -175,7 +175,7 @@ class _Walk:
     def mounted(self, router: "Router", next: Callable[[], None]) -> Generator[Token, Any, None]:
         """``router`` as middleware: walk its chain on the mount's sub-path."""
         request, response = self.request, self.response
-        url_path = request._path
+        url_path = request.path
         if request.allow_partial_match:
             mount = request.matched_path
             if mount and not url_path.startswith(mount):

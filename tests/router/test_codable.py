@@ -12,7 +12,8 @@ from typing import Optional
 import pytest
 
 from kitura.router import RequestError, Router
-from kitura.router.codable import DecodingError, decode_model, to_jsonable
+from kitura.router.codec import decode_model, to_jsonable
+from kitura.router.errors import DecodingError
 
 JSON = {"Content-Type": "application/json"}
 
