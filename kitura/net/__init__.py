@@ -13,8 +13,9 @@ from .http import HTTP
 from .listener_group import ListenerGroup
 from .options import KeepAliveState, ServerOptions
 from .request import ServerRequest
-from .response import ServerResponse
+from .response import ResponseConnection, ServerResponse
 from .server import HTTPServer, ServerState
+from .serving import ServingState
 from .status import HTTPStatusCode, HTTPStatusCodeClass
 from .tls import SSLConfiguration
 from .upgrade import ConnectionUpgradeFactory, ConnectionUpgrader, UpgradeHandover, UpgradeRejection
@@ -24,5 +25,5 @@ __all__ = [
     "HeadersContainer", "HTTPStatusCode", "HTTPStatusCodeClass", "ServerOptions", "KeepAliveState",
     "ListenerGroup", "SSLConfiguration", "ConnectionUpgrader", "ConnectionUpgradeFactory",
     "UpgradeHandover", "UpgradeRejection", "ClientRequest", "ClientResponse", "ClientRequestError",
-    "ClientTimeoutError",
+    "ClientTimeoutError", "ServingState", "ResponseConnection",
 ]
