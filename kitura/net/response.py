@@ -214,7 +214,10 @@ class ServerResponse:
             self._ended = True
         conn = self._conn
         if conn is not None:
-            call_on_loop(conn.loop, conn.loop_thread, conn.complete_response, self, out, self._keep_alive)
+            if get_ident() == conn.loop_thread:  # the common case, without a call_on_loop frame
+                conn.complete_response(self, out, self._keep_alive)
+            else:
+                call_soon_on_loop(conn.loop, conn.complete_response, self, out, self._keep_alive)
 
     def abort(self) -> None:
         """Cut the connection (from any thread): the response cannot be completed, e.g. the

@@ -64,7 +64,7 @@ def make_dispatch(delegate: "ServerDelegate | None", loop: asyncio.AbstractEvent
     handle = delegate.handle
     if inspect.iscoroutinefunction(handle):
         def dispatch_async(request: "ServerRequest", response: "ServerResponse") -> None:
-            start_coroutine(handle(request, response), response.fail)
+            start_coroutine(handle(request, response), _fail, response)
         return dispatch_async
     dispatch_soon = worker_pool().dispatch_soon
 
@@ -76,6 +76,10 @@ def make_dispatch(delegate: "ServerDelegate | None", loop: asyncio.AbstractEvent
 def _not_found(request: "ServerRequest", response: "ServerResponse") -> None:
     response.status_code = 404  # type: ignore[assignment]
     response.end()
+
+
+def _fail(response: "ServerResponse", error: BaseException) -> None:
+    response.fail(error)
 
 
 def _run_handler(handle: Callable[..., Any], request: "ServerRequest", response: "ServerResponse") -> None:

@@ -363,19 +363,15 @@ class Router(ServerDelegate):
         request). None when a subclass overrides ``handle``, which must then be called."""
         if type(self).handle is not Router.handle:
             return None
-        serve = self._serve
 
-        def entry(request: Any, response: Any) -> None:
-            serve(request, response, loop)
-        return entry
-
-    def _serve(self, request: Any, response: Any, loop: asyncio.AbstractEventLoop) -> None:
-        req = RouterRequest(request)
-        res = RouterResponse(response, req, [self])
-        if not self._runs_on_loop():
-            self._walk_on_worker(req, res, loop)
-            return
-        start_coroutine(self._walk_on_loop(req, res), self._failed, req, res)  # no Task unless a handler suspends
+        def serve(request: Any, response: Any) -> None:
+            req = RouterRequest(request)
+            res = RouterResponse(response, req, [self])
+            if not self._runs_on_loop():
+                self._walk_on_worker(req, res, loop)
+                return
+            start_coroutine(self._walk_on_loop(req, res), Router._failed, self, req, res)  # no Task unless it suspends
+        return serve
 
     def _walk_on_worker(self, req: RouterRequest, res: RouterResponse, loop: asyncio.AbstractEventLoop) -> None:
         """A plain def somewhere: walk the whole chain on one worker thread (one hop);

@@ -97,7 +97,7 @@ async def walk(router: "Router", request: "RouterRequest", response: "RouterResp
 async def walk_mounted(router: "Router", request: "RouterRequest", response: "RouterResponse",
                        next: Callable[[], None]) -> None:
     """``router`` as middleware of another, on the loop (``Router.handle`` with ``next``)."""
-    await drive_on_loop(_Walk(request, response, False).mounted(router, next), response)
+    await drive_on_loop(_ON_LOOP.mounted(router, request, response, next), response)
 
 
 def walk_gen(router: "Router", request: "RouterRequest", response: "RouterResponse", *,
@@ -105,7 +105,7 @@ def walk_gen(router: "Router", request: "RouterRequest", response: "RouterRespon
     """The walk (see the module docstring); returns True when the chain ran off its end.
     ``on_worker``: driven by ``WalkDriver`` on a worker thread (plain ``def`` handlers run
     inline), else by ``drive_on_loop`` (they are yielded to run on a worker)."""
-    return _Walk(request, response, on_worker).router(router)
+    return (_ON_WORKER if on_worker else _ON_LOOP).router(router, request, response)
 
 
 def _enter_element(element: RouterElement, found: tuple[str, dict[str, str]], request: "RouterRequest",
@@ -136,20 +136,17 @@ def _settle(result: Any, is_async: bool) -> Generator[Token, Any, None]:
 
 
 class _Walk:
-    """One request's walk through a router tree. Where it runs is fixed for the walk:
-    ``direct`` is the dispatch called inline without a generator of its own (an
-    ``async def`` on the loop, a plain ``def`` on a worker)."""
+    """The walk, for one of the two drivers (``_ON_LOOP``, ``_ON_WORKER``): where it runs
+    is fixed for the whole walk. ``direct`` is the dispatch called inline without a
+    generator of its own (an ``async def`` on the loop, a plain ``def`` on a worker)."""
 
-    __slots__ = ("request", "response", "on_worker", "direct")
+    __slots__ = ("on_worker", "direct")
 
-    def __init__(self, request: "RouterRequest", response: "RouterResponse", on_worker: bool) -> None:
-        self.request = request
-        self.response = response
+    def __init__(self, on_worker: bool) -> None:
         self.on_worker = on_worker
         self.direct = _SYNC if on_worker else _ASYNC
 
-    def router(self, router: "Router") -> Gen:
-        request, response = self.request, self.response
+    def router(self, router: "Router", request: "RouterRequest", response: "RouterResponse") -> Gen:
         path = request.path or "/"
         base_parameters = request.parameters
         parameter_handlers: dict[str, list[Any]] | None = None
@@ -164,17 +161,17 @@ class _Walk:
             if parameters and router._parameter_handlers and element.compiled.regex is not None:
                 if parameter_handlers is None:
                     parameter_handlers = {k: list(v) for k, v in router._parameter_handlers.items()}
-                if not (yield from self._parameters(parameter_handlers)):
+                if not (yield from self._parameters(parameter_handlers, request, response)):
                     return False
                 request.parameters = parameters
-            if not (yield from self._handlers(element)):
+            if not (yield from self._handlers(element, request, response)):
                 return False
             request.parameters = base_parameters
         return True
 
-    def mounted(self, router: "Router", next: Callable[[], None]) -> Generator[Token, Any, None]:
+    def mounted(self, router: "Router", request: "RouterRequest", response: "RouterResponse",
+                next: Callable[[], None]) -> Generator[Token, Any, None]:
         """``router`` as middleware: walk its chain on the mount's sub-path."""
-        request, response = self.request, self.response
         url_path = request.path
         if request.allow_partial_match:
             mount = request.matched_path
@@ -184,7 +181,7 @@ class _Walk:
             request._path = url_path[len(mount):]
         response._router_stack.append(router)
         try:
-            fell_through = yield from self.router(router)
+            fell_through = yield from self.router(router, request, response)
         finally:
             request._path = url_path
             response._router_stack.pop()
@@ -202,7 +199,7 @@ class _Walk:
                 result = yield (BLOCKING, (entry.fn, args))
             is_async = False
         elif dispatch is _ROUTER:
-            yield from self.mounted(entry.fn.__self__, args[-1])
+            yield from self.mounted(entry.fn.__self__, args[0], args[1], args[-1])
             return
         else:  # STEPS, BLOCKING_STEPS
             yield from entry.fn(*args)
@@ -210,8 +207,7 @@ class _Walk:
         if result is not None:
             yield from _settle(result, is_async)
 
-    def _after_handler(self, nxt: NextCallable) -> Gen:
-        response = self.response
+    def _after_handler(self, nxt: NextCallable, response: "RouterResponse") -> Gen:
         if nxt.called:
             response._deferred = False
             return True
@@ -224,8 +220,7 @@ class _Walk:
         _end_unfinished(response)
         return False
 
-    def _handlers(self, element: RouterElement) -> Gen:
-        request, response = self.request, self.response
+    def _handlers(self, element: RouterElement, request: "RouterRequest", response: "RouterResponse") -> Gen:
         parameters = request.parameters
         is_error = element.method is _ERROR
         direct = self.direct
@@ -250,12 +245,12 @@ class _Walk:
                 if response._deferred:
                     response._deferred = False
                 continue
-            if not (yield from self._after_handler(nxt)):
+            if not (yield from self._after_handler(nxt, response)):
                 return False
         return True
 
-    def _parameters(self, handlers: dict[str, list[Any]]) -> Gen:
-        request, response = self.request, self.response
+    def _parameters(self, handlers: dict[str, list[Any]], request: "RouterRequest",
+                    response: "RouterResponse") -> Gen:
         for key, value in list(request.parameters.items()):
             if key in request.handled_named_parameters:
                 continue
@@ -268,9 +263,13 @@ class _Walk:
                 except Exception as exc:  # noqa: BLE001
                     record_error(response, exc, entry.name)
                     continue
-                if not (yield from self._after_handler(nxt)):
+                if not (yield from self._after_handler(nxt, response)):
                     return False
             if key in handlers:
                 request.handled_named_parameters.add(key)
                 handlers.pop(key, None)
         return True
+
+
+_ON_LOOP = _Walk(on_worker=False)
+_ON_WORKER = _Walk(on_worker=True)
