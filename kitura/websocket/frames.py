@@ -139,10 +139,12 @@ class FrameReader:
     in tests and clients).
     """
 
-    __slots__ = ("_buf", "_pos", "_taken", "require_mask")
+    __slots__ = ("buf", "_pos", "_taken", "require_mask")
 
     def __init__(self, *, require_mask: bool = True) -> None:
-        self._buf: bytes | bytearray = b""
+        #: The buffer, walked by an offset; it is dropped whenever it is used up, so it is
+        #: empty exactly when nothing is buffered (``if reader.buf:``). Read it, never assign.
+        self.buf: bytes | bytearray = b""
         self._pos = 0
         self._taken = 0  # payload bytes of the frame at _pos already handed out by take_partial
         self.require_mask = require_mask
@@ -150,39 +152,35 @@ class FrameReader:
     @property
     def buffered(self) -> int:
         """How many bytes wait in the buffer (an incomplete frame)."""
-        return len(self._buf) - self._pos
+        return len(self.buf) - self._pos
 
-    @property
-    def empty(self) -> bool:
-        """True when nothing is buffered (the buffer is dropped whenever it is used up)."""
-        return not self._buf
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append ``data`` to the buffer (a ``bytes`` object is not copied)."""
         if not data:
             return
-        buf = self._buf
+        buf = self.buf
         if self._pos >= len(buf):
-            self._buf = data if type(data) is bytes else bytes(data)
+            self.buf = data if type(data) is bytes else bytes(data)
             self._pos = 0
         elif type(buf) is bytearray:
             buf += data
         else:
             grown = bytearray(memoryview(buf)[self._pos :])
             grown += data
-            self._buf = grown
+            self.buf = grown
             self._pos = 0
 
     def discard(self) -> None:
         """Drop everything buffered (after a failure or a Close frame)."""
-        self._buf = b""
+        self.buf = b""
         self._pos = 0
         self._taken = 0
 
     def _need_more(self, pos: int) -> None:
-        buf = self._buf
+        buf = self.buf
         if pos >= len(buf):
-            self._buf = b""
+            self.buf = b""
             self._pos = 0
         elif pos and type(buf) is bytearray:
             del buf[:pos]  # O(1) in CPython: the bytearray moves its start
@@ -199,7 +197,7 @@ class FrameReader:
         ``limit`` for frames with RSV1 set (compressed data may be a little
         larger than its inflated size). Control frames are capped at 125.
         """
-        buf = self._buf
+        buf = self.buf
         pos = self._pos
         avail = len(buf) - pos
         if avail < 2:
@@ -264,7 +262,7 @@ class FrameReader:
                 self._taken = 0
             payload = buf[start:end] if type(buf) is bytes else bytes(memoryview(buf)[start:end])
         if end >= len(buf):
-            self._buf = b""
+            self.buf = b""
             self._pos = 0
         else:
             self._pos = end
@@ -286,7 +284,7 @@ class FrameReader:
         Call it only after ``next_frame`` returned ``None`` (its checks of the
         header, limits included, have then passed).
         """
-        buf = self._buf
+        buf = self.buf
         pos = self._pos
         avail = len(buf) - pos
         if avail < 2:

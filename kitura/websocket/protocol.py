@@ -277,7 +277,7 @@ class ServerProtocol:
         """
         if self._held_close is not None or self.state is _CLOSED:  # input stopped (see data_to_send)
             return None
-        if self._reader.empty and not self._msg_opcode and not self._debug:
+        if not self._reader.buf and not self._msg_opcode and not self._debug:
             # Fastest path (an echo or chat message): what _parse would do, in one call.
             # Anything else, invalid UTF-8 included, takes _parse.
             message = parse_message(data, self._limit)
@@ -299,7 +299,7 @@ class ServerProtocol:
             while True:
                 frame = reader.next_frame(self._limit, self._rsv1_limit)
                 if frame is None:
-                    if not reader.empty:  # an incomplete frame is buffered
+                    if reader.buf:  # an incomplete frame is buffered
                         self._on_partial()
                     return
                 fin, rsv, opcode, payload = frame
