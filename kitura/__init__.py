@@ -17,6 +17,8 @@ __all__ = [
     "BodyParser", "BodyParserMultiValue", "ParsedBody", "Part", "StaticFileServer", "StaticFileServerOptions",
     "CacheOptions", "ResponseHeadersSetter", "RequestError", "DecodingError", "ContentType", "JSONPError",
     "TemplateEngine", "TemplatingError", "MediaType",
+    # Swift's ``import Kitura`` also gives an app these: Kitura's typealiases of KituraNet's names
+    "HTTPStatusCode", "ServerOptions",
     # KituraContracts (kitura.contracts)
     "TypeSafeMiddleware", "QueryParamsError", "Operator", "Operation", "GreaterThan", "GreaterThanOrEqual",
     "LowerThan", "LowerThanOrEqual", "InclusiveRange", "ExclusiveRange", "Order", "Ordering", "Pagination",
@@ -34,11 +36,18 @@ if TYPE_CHECKING:
     from kitura.contracts import (ExclusiveRange, GreaterThan, GreaterThanOrEqual, InclusiveRange, LowerThan,
                                   LowerThanOrEqual, Operation, Operator, Order, Ordering, Pagination,
                                   QueryParamsError, TypeSafeMiddleware)
+    from kitura.net.options import ServerOptions
+    from kitura.net.status import HTTPStatusCode
+
+
+# Where each name that is neither the Router layer's nor KituraContracts' lives.
+_HOMES = {"Kitura": "kitura.app", "HTTPStatusCode": "kitura.net.status", "ServerOptions": "kitura.net.options"}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Kitura":
-        value = importlib.import_module("kitura.app").Kitura
+    home = _HOMES.get(name)
+    if home is not None:
+        value = getattr(importlib.import_module(home), name)
     elif name in _CONTRACTS:
         value = getattr(importlib.import_module("kitura.contracts"), name)
     elif name in __all__:

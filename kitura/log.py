@@ -50,13 +50,28 @@ class LoggerMessageType(enum.Enum):
 _app_logger = logging.getLogger(LOGGER_NAME + ".app")
 
 
-class Log:
+class _LogType(type):
+    """Lets ``Log.logger = HeliumLogger()`` install the HeliumLogger, as the Swift line does."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        if name == "logger":
+            if isinstance(value, HeliumLogger):
+                value._install()
+            elif not (callable(getattr(value, "isEnabledFor", None)) and callable(getattr(value, "log", None))):
+                raise TypeError(f"Log.logger takes a HeliumLogger or a logging.Logger, not {type(value).__name__}")
+        super().__setattr__(name, value)
+
+
+class Log(metaclass=_LogType):
     """Kitura's ``Log`` facade: ``Log.error(...)``, ``Log.info(...)``...
 
     Records carry the caller's file, line and function, as LoggerAPI does.
+    ``Log.logger`` is where they go: a ``logging.Logger`` (the ``kitura.app`` logger
+    by default), or a ``HeliumLogger()``, which prints them, and the library's own
+    messages, in Kitura's format (``Log.logger = HeliumLogger(LoggerMessageType.INFO)``).
     """
 
-    logger: logging.Logger = _app_logger
+    logger: "logging.Logger | HeliumLogger" = _app_logger
 
     @classmethod
     def _log(cls, level: int, msg: Any) -> None:
@@ -128,9 +143,47 @@ class KituraFormatter(logging.Formatter):
 
 
 class HeliumLogger:
-    """Kitura's HeliumLogger: ``HeliumLogger.use(LoggerMessageType.INFO)``."""
+    """Kitura's HeliumLogger: ``Log.logger = HeliumLogger()`` or ``HeliumLogger.use(LoggerMessageType.INFO)``.
+
+    Prints messages of ``type`` and above on stderr (or ``stream``) in Kitura's format,
+    from ``Log`` and from the library. Making one prints nothing; assigning it to
+    ``Log.logger`` (what ``use`` does) installs it, replacing any earlier HeliumLogger.
+    """
 
     _handler: logging.Handler | None = None
+
+    def __init__(
+        self,
+        type: LoggerMessageType = LoggerMessageType.VERBOSE,  # noqa: A002 - Kitura's label
+        stream: TextIO | None = None,
+        details: bool = True,
+    ) -> None:
+        self.type = type
+        self.stream = stream
+        self.details = details
+        self.handler: logging.Handler | None = None
+
+    def _install(self) -> logging.Handler:
+        logger = logging.getLogger(LOGGER_NAME)
+        old = HeliumLogger._handler
+        if old is not None:
+            logger.removeHandler(old)
+        handler = logging.StreamHandler(self.stream if self.stream is not None else sys.stderr)
+        handler.setFormatter(KituraFormatter(details=self.details))
+        logger.addHandler(handler)
+        logger.setLevel(self.type.level)
+        logger.propagate = False
+        HeliumLogger._handler = self.handler = handler
+        return handler
+
+    # The logger protocol Log uses: messages go to the kitura.app logger, which the
+    # installed handler prints.
+    def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - logging's name
+        return _app_logger.isEnabledFor(level)
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
+        _app_logger.log(level, msg, *args, **kwargs)
 
     @classmethod
     def use(
@@ -139,17 +192,11 @@ class HeliumLogger:
         stream: TextIO | None = None,
         details: bool = True,
     ) -> logging.Handler:
-        """Print messages of ``type`` and above on stderr (or ``stream``) in Kitura's format.
+        """``Log.logger = HeliumLogger(type, stream, details)``; returns the handler it installed.
 
-        Calling it again replaces the previous handler. Returns the handler.
+        Calling it again replaces the previous handler.
         """
-        logger = logging.getLogger(LOGGER_NAME)
-        if cls._handler is not None:
-            logger.removeHandler(cls._handler)
-        handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-        handler.setFormatter(KituraFormatter(details=details))
-        logger.addHandler(handler)
-        logger.setLevel(type.level)
-        logger.propagate = False
-        cls._handler = handler
-        return handler
+        helium = cls(type, stream, details)
+        Log.logger = helium  # type: ignore[assignment]
+        assert helium.handler is not None
+        return helium.handler

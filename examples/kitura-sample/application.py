@@ -13,7 +13,11 @@ from kitura.openapi import KituraOpenAPI
 from kitura.net import HTTPStatusCode
 from kitura.templates import JinjaTemplateEngine
 
+from basic_auth_routes import initialize_basic_auth_routes
+from compression_routes import initialize_compression
+from health_routes import initialize_health_routes
 from jwt_routes import initialize_jwt_routes
+from sessions_routes import initialize_sessions_routes
 from models import Book, BookQuery, JinjaSummary, Name
 
 HERE = Path(__file__).resolve().parent
@@ -55,10 +59,14 @@ class App:
 
     # -- routes ----------------------------------------------------------------
     def post_init(self) -> None:
+        initialize_compression(self)
         initialize_hello_world_routes(self)
         initialize_further_routes(self)
         initialize_jinja_routes(self)
         initialize_codable_routes(self)
+        initialize_basic_auth_routes(self)
+        initialize_sessions_routes(self)
+        initialize_health_routes(self)
         initialize_jwt_routes(self)
         initialize_static_file_servers(self)
         KituraOpenAPI.add_endpoints(to=self.router)

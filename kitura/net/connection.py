@@ -8,9 +8,11 @@ the loop thread). Protocol errors (``errors.HTTPError``) are raised inside the
 callbacks, caught once in ``data_received`` and queued as an answer, so they too are
 sent in order, followed by closing the connection.
 
-Time limits are deadlines checked by the server's once-a-second sweep: while a
-request head is awaited ``header_timeout`` (408, then close; slowloris), while idle
-between requests ``keep_alive_timeout`` (close). A request being handled has none.
+Time limits are deadlines checked by the server's once-a-second sweep: from
+accept until the first request head is complete ``header_timeout`` (408, then close;
+slowloris), while a body is expected and nothing arrives ``body_timeout`` (408, then
+close), while idle between requests ``keep_alive_timeout`` (close), and a later head's
+``header_timeout`` from its first byte. A request being handled has none.
 
 An upgrade request (``Connection: upgrade`` + ``Upgrade: token``) whose token has a
 factory in ``upgrade.ConnectionUpgrader`` is handed over with the bytes read after
@@ -30,8 +32,10 @@ import httptools
 
 from .errors import BadRequest, HeaderFieldsTooLarge, HTTPError, PayloadTooLarge, RequestTimeout, URITooLong
 from .http11 import CONTINUE_100, simple_response
+from .linger import close_lingering
 from .loop import call_soon_on_loop, start_coroutine
 from .request import ServerRequest
+from .request_checks import valid_host, valid_target
 from .response import ServerResponse
 from .upgrade import ConnectionUpgrader, UpgradeHandover, UpgradeRejection
 
@@ -56,7 +60,7 @@ _METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPT
 
 
 class HTTPConnection(asyncio.Protocol):
-    __slots__ = ('serving', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_awaiting_head', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_field_bytes', '_count_field_bytes', '_head_size', '_in_head', '_body', '_expect_continue', '_flow', '_posted')
+    __slots__ = ('serving', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_answer_408_on_deadline', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_field_bytes', '_count_field_bytes', '_head_size', '_in_head', '_in_body', '_hosts', '_body', '_expect_continue', '_flow', '_posted')
 
     def __init__(self, serving: "ServingState") -> None:
         # what the server shares with its connections
@@ -80,7 +84,7 @@ class HTTPConnection(asyncio.Protocol):
         self._writing_paused = False
         self._requests = 0
         self._deadline: float | None = None
-        self._awaiting_head = False  # the deadline is for a request head (408), else for idling (close)
+        self._answer_408_on_deadline = False  # a head or body is awaited (408 when late), else idle (close)
         self._failed = False  # a protocol error was queued: parse no more
         self._upgrade_buffer: bytearray | None = None
         self._upgraded: Any = None
@@ -92,6 +96,8 @@ class HTTPConnection(asyncio.Protocol):
         self._count_field_bytes = False
         self._head_size = 0
         self._in_head = False
+        self._in_body = False  # a head was parsed, its body is not complete yet
+        self._hosts = 0  # Host fields in this head (RFC 9112 3.2: exactly one in HTTP/1.1)
         self._body: bytearray | None = None
         self._expect_continue = False
 
@@ -118,7 +124,7 @@ class HTTPConnection(asyncio.Protocol):
         serving.connections.add(self)
         self._counted = True
         self._deadline = self.loop.time() + self.options.header_timeout
-        self._awaiting_head = True
+        self._answer_408_on_deadline = True
         if serving.ssl_context is not None:
             # Started eagerly so that the TLS protocol is in place before the loop reads
             # the first bytes (uvloop starts reading right after connection_made returns).
@@ -190,6 +196,10 @@ class HTTPConnection(asyncio.Protocol):
                 self._head_size += len(data)
                 if self._head_size > self.options.max_request_line + self.options.max_header_size:
                     self._queue_error(HeaderFieldsTooLarge("request head too large"))
+        if self._in_body and self._current is None and not self._queue:
+            # An idle-read limit while a body is expected (issue 14, defect 1).
+            self._deadline = self.loop.time() + self.options.body_timeout
+            self._answer_408_on_deadline = True
         if self._queue and not self._processing:
             self._process_queue()
         if len(self._queue) > MAX_QUEUED_REQUESTS and not self._reading_paused:
@@ -197,7 +207,7 @@ class HTTPConnection(asyncio.Protocol):
 
     def eof_received(self) -> Optional[bool]:
         # A half-closed client may still read our answers to what it sent (RFC 9112 9.6).
-        if self._current is None and not self._queue:
+        if self._closed or (self._current is None and not self._queue):
             return None  # close now
         return True
 
@@ -219,11 +229,14 @@ class HTTPConnection(asyncio.Protocol):
         self._field_bytes = 0
         self._head_size = 0
         self._in_head = True
+        self._in_body = False
+        self._hosts = 0
         self._body = None
         self._expect_continue = False
-        if self._current is None and not self._queue:
+        # The first head's deadline runs from accept; a later one's from its first byte.
+        if self._current is None and not self._queue and not self._answer_408_on_deadline:
             self._deadline = self.loop.time() + self.options.header_timeout
-            self._awaiting_head = True
+            self._answer_408_on_deadline = True
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -231,6 +244,8 @@ class HTTPConnection(asyncio.Protocol):
             raise URITooLong("request line too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if value and (value[-1] == 32 or value[-1] == 9):
+            value = value.rstrip(b" \t")  # RFC 9110 5.5: OWS is not part of the value
         headers = self._headers
         headers.append((name, value))
         if len(headers) > self.options.max_header_count:
@@ -240,9 +255,16 @@ class HTTPConnection(asyncio.Protocol):
             if self._field_bytes > self.options.max_header_size:
                 raise HeaderFieldsTooLarge("header fields too large")
         size = len(name)
-        if size != 14 and size != 6:
+        if size != 14 and size != 6 and size != 4:
             return
-        if size == 14 and name.lower() == b"content-length":
+        if size == 4:
+            if name.lower() == b"host":
+                self._hosts += 1
+                if self._hosts > 1:
+                    raise BadRequest("more than one Host header")
+                if not valid_host(value):
+                    raise BadRequest("invalid Host header")
+        elif size == 14 and name.lower() == b"content-length":
             limit = self.options.request_size_limit
             if limit is not None and int(value) > limit:
                 raise PayloadTooLarge("Content-Length over the limit")
@@ -254,6 +276,11 @@ class HTTPConnection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._in_body = True
+        if not self._hosts and self.parser.get_http_version() == "1.1":
+            raise BadRequest("an HTTP/1.1 request needs a Host header")
+        if self._url[:1] != b"/" and not valid_target(self._url):
+            raise BadRequest("invalid request target")
         if self._current is None and not self._queue:
             self._deadline = None
             if self._expect_continue and self.parser.get_http_version() == "1.1":
@@ -269,6 +296,7 @@ class HTTPConnection(asyncio.Protocol):
             raise PayloadTooLarge("body over the limit")
 
     def on_message_complete(self) -> None:
+        self._in_body = False
         parser = self.parser
         version = parser.get_http_version()
         method = parser.get_method()
@@ -306,9 +334,12 @@ class HTTPConnection(asyncio.Protocol):
         finally:
             self._processing = False
         if self._current is None and not queue and not self._closed:
-            if self._upgrade_buffer is None and not self._in_head:
+            if self._in_body:
+                self._deadline = self.loop.time() + self.options.body_timeout
+                self._answer_408_on_deadline = True
+            elif self._upgrade_buffer is None and not self._in_head:
                 self._deadline = self.loop.time() + self.options.keep_alive_timeout
-                self._awaiting_head = False
+                self._answer_408_on_deadline = False
             if self._reading_paused:
                 self._resume_reading()
 
@@ -401,7 +432,7 @@ class HTTPConnection(asyncio.Protocol):
     # --- errors ----------------------------------------------------------------
     def _queue_error(self, err: HTTPError) -> None:
         self._failed = True
-        self._in_head = False
+        self._in_head = self._in_body = False
         self._queue.append(err)
         self._pause_reading()
 
@@ -424,10 +455,11 @@ class HTTPConnection(asyncio.Protocol):
         if deadline is None or now < deadline or self._closed or self._upgraded is not None:
             return
         self._deadline = None
-        if self._awaiting_head:
+        if self._answer_408_on_deadline:
             self._failed = True
             self._queue.clear()
-            self._answer_error(RequestTimeout("request head not received in time"))
+            what = "request body" if self._in_body else "request head"
+            self._answer_error(RequestTimeout(f"{what} not received in time"))
         else:
             self._close()
 
@@ -482,15 +514,25 @@ class HTTPConnection(asyncio.Protocol):
         """The server stops: close this connection (an upgraded one closes its own way)."""
         if self._upgraded is not None:
             self._upgraded.shutdown()
-        else:
-            self._close()
+            return
+        self._close()
+        if self.transport is not None:
+            self.transport.close()  # no lingering when the server stops: what is written goes, then close
 
     def _close(self) -> None:
+        """Close without erasing what the client has not read yet (linger.close_lingering);
+        the connection stays counted until its fd is gone (connection_lost)."""
         if not self._closed:
             self._closed = True
-            if self.transport is not None:
-                self.transport.close()
-        self._forget()
+            self._deadline = None
+            transport = self.transport
+            if transport is not None:
+                options = self.options
+                write_timeout = options.write_timeout
+                close_lingering(transport, self.loop,  # type: ignore[arg-type]
+                                write_timeout if write_timeout is not None else options.keep_alive_timeout)
+            else:
+                self._forget()
         self._wake_writers()
 
     def _pause_reading(self) -> None:

@@ -12,6 +12,7 @@ handler that never looks at them costs nothing.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Iterable, Iterator, Union
 
 __all__ = ["HeadersContainer", "SINGLE_VALUE_HEADERS"]
@@ -33,10 +34,20 @@ HeaderValue = Union[str, list[str], tuple[str, ...]]
 _checked_keys: dict[str, str] = {}
 
 
+#: RFC 9110 5.1/5.6.2: a field name is a token.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
 def _check(text: str, what: str) -> str:
     if "\r" in text or "\n" in text or "\0" in text:
         raise ValueError(f"HTTP header {what} must not contain CR, LF or NUL: {text!r}")
     return text
+
+
+def _check_name(name: str) -> str:
+    if _TOKEN.fullmatch(name) is None:
+        raise ValueError(f"an HTTP header name must be a token (letters, digits, !#$%&'*+-.^_`|~): {name!r}")
+    return name
 
 
 def _as_list(value: HeaderValue) -> list[str]:
@@ -89,7 +100,7 @@ class HeadersContainer:
             return
         key = _checked_keys.get(name)
         if key is None:
-            key = _check(name, "name").lower()
+            key = _check_name(name).lower()
             if len(_checked_keys) < 512:
                 _checked_keys[name] = key
         if type(value) is str and "\r" not in value and "\n" not in value and "\0" not in value:
@@ -116,7 +127,7 @@ class HeadersContainer:
     def append(self, name: str, value: HeaderValue) -> None:
         """Add values to a header, following Kitura's merge rules (see the module docstring)."""
         self._materialize()
-        self._append_one(_check(name, "name"), _as_list(value))
+        self._append_one(_check_name(name), _as_list(value))
 
     def _append_one(self, name: str, values: list[str]) -> None:
         key = name.lower()

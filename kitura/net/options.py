@@ -33,6 +33,8 @@ class ServerOptions:
     - ``connection_limit``: most connections open at once (None: no limit); a connection over
       it gets the ``connection_response_generator`` answer (503 by default) and is closed.
     - ``header_timeout``: seconds a client has to send a request's head (slowloris defence); 408.
+    - ``body_timeout``: seconds a client may send nothing while a request body is expected
+      (after a Content-Length, mid-chunk, before the final chunk); 408, then close.
     - ``keep_alive_timeout``: seconds an idle keep-alive connection is kept open.
     - ``write_timeout``: seconds a thread streaming a response with ``write()`` (a plain
       ``def`` handler) waits for a client that reads nothing before the connection is
@@ -45,6 +47,7 @@ class ServerOptions:
     request_size_response_generator: ResponseGenerator = field(default=default_request_size_response_generator)
     connection_response_generator: ResponseGenerator = field(default=default_connection_response_generator)
     header_timeout: float = 10.0
+    body_timeout: float = 30.0
     keep_alive_timeout: float = 60.0
     write_timeout: Optional[float] = 60.0
     max_request_line: int = 8 * 1024

@@ -214,7 +214,7 @@ class HTTPServer:
     # --- timeouts -------------------------------------------------------------------
     def _schedule_sweep(self) -> None:
         options = self.options
-        interval = max(0.05, min(1.0, options.header_timeout / 4, options.keep_alive_timeout / 4))
+        interval = max(0.05, min(1.0, options.header_timeout / 4, options.body_timeout / 4, options.keep_alive_timeout / 4))
         self._sweeper = self._loop.call_later(interval, self._sweep)  # type: ignore[union-attr]
 
     def _sweep(self) -> None:

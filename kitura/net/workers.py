@@ -163,6 +163,9 @@ class WorkerPool(concurrent.futures.Executor):
                 fn(*args)
             except BaseException:  # noqa: BLE001 - a job's error must not kill the thread
                 _log.exception("Error in a job on the worker pool")
+            # Drop the finished job before idling: what it referenced (a handler's `next`,
+            # a request) must be freed when the job is done, not when the next job comes.
+            job = fn = args = None  # type: ignore[assignment]
             with self._lock:
                 if self._backlog:
                     job = self._next_job()

@@ -27,10 +27,17 @@ class ParsedBody:
     """A parsed body: one of json, url_encoded, url_encoded_multi_value, text, raw, multipart.
 
     ``as_json`` and the other ``as_*`` properties give the value for the matching
-    kind and None for the others, as Kitura's enum does.
+    kind and None for the others, as Kitura's enum does. Each case is a subclass,
+    ``ParsedBody.json`` and so on, that builds the value (``ParsedBody.json({"a": 1})``)
+    and matches it in a ``match`` statement, as Swift's ``switch`` on the enum does::
+
+        match request.body:
+            case ParsedBody.json(obj): ...
+            case ParsedBody.text(text): ...
     """
 
     __slots__ = ("kind", "value")
+    __match_args__ = ("kind", "value")
 
     JSON = "json"
     URL_ENCODED = "urlEncoded"
@@ -39,39 +46,30 @@ class ParsedBody:
     RAW = "raw"
     MULTIPART = "multipart"
 
+    # The case classes, set below the class body.
+    json: type["ParsedBody"]
+    url_encoded: type["ParsedBody"]
+    url_encoded_multi_value: type["ParsedBody"]
+    text: type["ParsedBody"]
+    raw: type["ParsedBody"]
+    multipart: type["ParsedBody"]
+
     def __init__(self, kind: str, value: Any) -> None:
         self.kind = kind
         self.value = value
 
+    def __new__(cls, kind: str, value: Any) -> "ParsedBody":
+        # ParsedBody(kind, value) gives an instance of the case class, so it matches its case.
+        case = _CASES.get(kind) if cls is ParsedBody else None
+        return object.__new__(case if case is not None else cls)
+
     def __repr__(self) -> str:
-        return f"ParsedBody.{self.kind}({self.value!r})"
+        return f"ParsedBody.{_CASE_NAMES.get(self.kind, self.kind)}({self.value!r})"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ParsedBody) and (self.kind, self.value) == (other.kind, other.value)
 
-    @classmethod
-    def json(cls, value: Any) -> "ParsedBody":
-        return cls(cls.JSON, value)
-
-    @classmethod
-    def url_encoded(cls, value: dict[str, str]) -> "ParsedBody":
-        return cls(cls.URL_ENCODED, value)
-
-    @classmethod
-    def url_encoded_multi_value(cls, value: dict[str, list[str]]) -> "ParsedBody":
-        return cls(cls.URL_ENCODED_MULTI_VALUE, value)
-
-    @classmethod
-    def text(cls, value: str) -> "ParsedBody":
-        return cls(cls.TEXT, value)
-
-    @classmethod
-    def raw(cls, value: bytes) -> "ParsedBody":
-        return cls(cls.RAW, value)
-
-    @classmethod
-    def multipart(cls, value: list["Part"]) -> "ParsedBody":
-        return cls(cls.MULTIPART, value)
+    __hash__ = None  # type: ignore[assignment]
 
     def _as(self, kind: str) -> Any:
         return self.value if self.kind == kind else None
@@ -100,6 +98,30 @@ class ParsedBody:
     @property
     def as_multi_part(self) -> list["Part"] | None:
         return self._as(self.MULTIPART)
+
+
+def _make_case(attribute: str, kind: str) -> type[ParsedBody]:
+    def __new__(cls: type, value: Any, *rest: Any) -> ParsedBody:
+        return object.__new__(cls)
+
+    def __init__(self: ParsedBody, value: Any, *rest: Any) -> None:
+        # (value), or (kind, value) when built through ParsedBody(kind, value)
+        self.kind = kind
+        self.value = rest[0] if rest else value
+
+    case = type(attribute, (ParsedBody,), {
+        "__slots__": (), "__match_args__": ("value",), "__new__": __new__, "__init__": __init__,
+        "__qualname__": f"ParsedBody.{attribute}", "__module__": __name__,
+        "__doc__": f"The ``{attribute}`` case of ParsedBody: ``ParsedBody.{attribute}(value)``; "
+                   f"``case ParsedBody.{attribute}(value):`` in a match statement."})
+    setattr(ParsedBody, attribute, case)
+    return case
+
+
+_CASE_NAMES = {ParsedBody.JSON: "json", ParsedBody.URL_ENCODED: "url_encoded",
+               ParsedBody.URL_ENCODED_MULTI_VALUE: "url_encoded_multi_value", ParsedBody.TEXT: "text",
+               ParsedBody.RAW: "raw", ParsedBody.MULTIPART: "multipart"}
+_CASES = {kind: _make_case(attribute, kind) for kind, attribute in _CASE_NAMES.items()}
 
 
 @dataclass
@@ -165,11 +187,16 @@ def _header_param(line: str, name: str) -> str | None:
 
 
 def _parse_part(chunk: bytes) -> Part | None:
-    head_end = chunk.find(b"\r\n\r\n")
-    if head_end < 0:
-        return None
+    if chunk.startswith(b"\r\n"):
+        # No header lines: RFC 2046 allows it (a text/plain part, here with an empty name).
+        head_end, head = -2, b""
+    else:
+        head_end = chunk.find(b"\r\n\r\n")
+        if head_end < 0:
+            return None
+        head = chunk[:head_end]
     part = Part()
-    for raw_line in chunk[:head_end].split(b"\r\n"):
+    for raw_line in head.split(b"\r\n") if head else ():
         line = raw_line.decode("utf-8", "replace").strip()
         lower = line.lower()
         if lower.startswith("content-type:"):

@@ -15,6 +15,7 @@ import enum
 import json
 import types
 import typing
+import urllib.parse
 import uuid
 from typing import Any
 
@@ -25,13 +26,29 @@ __all__ = ["to_jsonable", "decode_model", "decode_body", "decode_query"]
 
 
 # -- encoding -------------------------------------------------------------
+#: Swift's JSONEncoder leaves a nil optional property out of the JSON, and so does
+#: ``to_jsonable`` for a model field that is None. Set True to send ``"key": null``.
+KEEP_NULLS = False
+
+# URL types (Foundation's URL): sent as their string, read back from it.
+_URL_TYPES = (urllib.parse.SplitResult, urllib.parse.ParseResult,
+              urllib.parse.SplitResultBytes, urllib.parse.ParseResultBytes)
+
+
 def to_jsonable(obj: Any) -> Any:
-    """A value ``json.dumps`` takes: dataclasses become objects, enums their values,
-    dates ISO 8601 strings, UUIDs strings, tuples and sets lists."""
+    """A value ``json.dumps`` takes: dataclasses become objects (None fields left out,
+    as Swift's JSONEncoder does, unless ``KEEP_NULLS``), enums their values, dates
+    ISO 8601 strings, UUIDs and URLs (``urllib.parse`` results) strings, tuples and sets lists."""
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj.value if isinstance(obj, enum.Enum) else obj
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        if KEEP_NULLS:
+            return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: to_jsonable(value) for f in dataclasses.fields(obj)
+                if (value := getattr(obj, f.name)) is not None}
+    if isinstance(obj, _URL_TYPES):
+        url = obj.geturl()
+        return url.decode("utf-8") if isinstance(url, bytes) else url
     if isinstance(obj, enum.Enum):
         return to_jsonable(obj.value)
     if isinstance(obj, dict):
@@ -163,6 +180,15 @@ def decode_model(tp: Any, value: Any, path: str = "") -> Any:
                     return tp.fromisoformat(value.replace("Z", "+00:00") if tp is _dt.datetime else value)
                 except ValueError:
                     pass
+        elif tp in _URL_TYPES:
+            if isinstance(value, str):
+                text = value.encode("utf-8") if tp in (urllib.parse.SplitResultBytes,
+                                                       urllib.parse.ParseResultBytes) else value
+                split = tp in (urllib.parse.SplitResult, urllib.parse.SplitResultBytes)
+                try:
+                    return urllib.parse.urlsplit(text) if split else urllib.parse.urlparse(text)
+                except ValueError as exc:
+                    raise DecodingError(f"Invalid URL at {where}: {exc}") from None
         elif tp is uuid.UUID or tp is decimal.Decimal:
             if isinstance(value, str):
                 try:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from email.utils import format_datetime
 from typing import Any, Iterable
 
-__all__ = ["Cookie", "AdditionalCookieAttribute", "parse_cookies"]
+__all__ = ["Cookie", "AdditionalCookieAttribute", "ResponseCookies", "parse_cookies"]
 
 
 @dataclass(slots=True)
@@ -51,6 +51,42 @@ class Cookie:
         if self.same_site is not None:
             out.append(f"SameSite={self.same_site}")
         return "; ".join(out)
+
+
+class ResponseCookies(dict[str, Cookie]):
+    """``response.cookies``: a dict of name to ``Cookie``.
+
+    A plain ``str`` stored under a name is the value of a cookie of that name
+    (``response.cookies["name"] = "value"``); anything else that is not a
+    ``Cookie`` is refused here, at the assignment, with a TypeError.
+    """
+
+    __slots__ = ()
+
+    def __setitem__(self, name: str, cookie: Cookie | str) -> None:
+        dict.__setitem__(self, name, _as_cookie(name, cookie))
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        for name, cookie in dict(*args, **kwargs).items():
+            self[name] = cookie
+
+    def setdefault(self, name: str, cookie: Cookie | str) -> Cookie:  # type: ignore[override]
+        if name not in self:
+            self[name] = cookie
+        return self[name]
+
+    def __ior__(self, other: Any) -> "ResponseCookies":  # type: ignore[override]
+        self.update(other)
+        return self
+
+
+def _as_cookie(name: str, cookie: Cookie | str) -> Cookie:
+    if isinstance(cookie, Cookie):
+        return cookie
+    if isinstance(cookie, str):
+        return Cookie(name=name, value=cookie)
+    raise TypeError(f"response.cookies[{name!r}] takes a Cookie or a str value, not "
+                    f"{type(cookie).__name__}: use Cookie(name=..., value=...) or response.add_cookie(...)")
 
 
 class AdditionalCookieAttribute:

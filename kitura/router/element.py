@@ -58,6 +58,7 @@ class RouterMethod(enum.StrEnum):
 
 
 _BY_VALUE: dict[str, RouterMethod] = {m.value: m for m in RouterMethod}
+_BY_VALUE["M-SEARCH"] = RouterMethod.M_SEARCH   # the method on the wire (SSDP); Kitura's raw value is MSEARCH
 
 
 class HandlerEntry:

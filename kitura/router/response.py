@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .codec import to_jsonable
 from .content_type import ContentType
-from .cookies import AdditionalCookieAttribute, Cookie
+from .cookies import AdditionalCookieAttribute, Cookie, ResponseCookies
 from .element import RouterMethod
 from .headers import Headers
 from .paths import absolute_path
@@ -57,7 +57,7 @@ class RouterResponse:
         self.server_response = server_response
         self.request = request
         self.headers = Headers(server_response.headers)
-        self.cookies: dict[str, Cookie] = {}
+        self.cookies: dict[str, Cookie] = ResponseCookies()
         self.user_info: dict[str, Any] = {}
         self._status = _UNKNOWN
         self._buffer = bytearray()
@@ -259,10 +259,18 @@ class RouterResponse:
         return old
 
     def set_written_data_filter(self, filter: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
-        """Transform the body at ``end()``; returns the previous filter."""
-        old = self._data_filter or (lambda body: body)
-        self._data_filter = filter
+        """Transform the body at ``end()``; returns the previous filter (call it from yours;
+        setting it back restores what was there, no filter included)."""
+        old = self._data_filter or _no_filter
+        self._data_filter = None if filter is _no_filter else filter
         return old
+
+    @property
+    def streamed_file_length(self) -> int | None:
+        """The length of the file body ``end()`` will stream from disk (``send(file_name=)``
+        of a large file), or None. A written-data filter makes ``end()`` read it in whole."""
+        file_body = self._file_body
+        return file_body[2] if file_body is not None else None
 
     def defer(self) -> "RouterResponse":
         """Tell the Router that this handler will call ``next()`` or ``end()`` later (from
@@ -332,6 +340,10 @@ class RouterResponse:
         waiter = self._waiter
         if waiter is not None:
             waiter()
+
+
+def _no_filter(body: bytes) -> bytes:
+    return body
 
 
 def _read_part(path: str, offset: int, length: int) -> bytes:

@@ -10,6 +10,10 @@ generators that yield a token only when they must wait:
 - ``AWAIT, awaitable``       run it on the event loop, send back its result;
 - ``FUTURE, future``         wait for a ``concurrent.futures.Future``;
 - ``DEFER, next``            wait until ``next()`` or ``response.end()`` is called;
+- ``HELD, (ref, timeout)``   the same for a ``next`` the handler handed on, known by a weak
+                             reference: also ends when its last reference goes, or after
+                             ``timeout`` seconds; the walk gets True (called), None (the
+                             response ended), False (dropped) or ``TIMED_OUT``;
 - ``BLOCKING, (fn, args)``   a plain function that may block: run it on a worker thread.
 
 ``drive_on_loop`` runs a walk on the event loop (a coroutine: BLOCKING hops to the
@@ -25,7 +29,10 @@ import functools
 import inspect
 import logging
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Generator
+
+from kitura.net.loop import call_soon_on_loop
 
 from .workers import run_sync, submit_to_worker
 
@@ -33,7 +40,7 @@ if TYPE_CHECKING:
     from .response import RouterResponse
 
 __all__ = ["Dispatch", "dispatch_of", "is_async_callable", "walk_steps", "Steps", "NextCallable",
-           "AWAIT", "FUTURE", "DEFER", "BLOCKING", "drive_on_loop", "WalkDriver"]
+           "AWAIT", "FUTURE", "DEFER", "BLOCKING", "HELD", "TIMED_OUT", "drive_on_loop", "WalkDriver"]
 
 logger = logging.getLogger("kitura.router")
 
@@ -41,6 +48,9 @@ AWAIT = 0
 FUTURE = 1
 DEFER = 2
 BLOCKING = 3
+HELD = 4
+
+TIMED_OUT = "timed out"
 
 Token = tuple[int, Any]
 Gen = Generator[Token, Any, Any]
@@ -107,7 +117,7 @@ def walk_steps(fn: Callable[..., Gen]) -> Callable[..., Steps]:
 class NextCallable:
     """The ``next`` passed to a handler: call it (once, from any thread) to go on with the chain."""
 
-    __slots__ = ("called", "waiter")
+    __slots__ = ("called", "waiter", "__weakref__")
 
     def __init__(self) -> None:
         self.called = False
@@ -123,9 +133,57 @@ class NextCallable:
             waiter()
 
 
-def _resolve(fut: asyncio.Future[None]) -> None:
+def _resolve(fut: asyncio.Future[Any], value: Any = None) -> None:
     if not fut.done():
-        fut.set_result(None)
+        fut.set_result(value)
+
+
+class _HeldNext:
+    """Waits for a ``next`` the handler handed on (the ``HELD`` token): ``wake(True)`` when
+    it is called, ``wake(None)`` when the response ends, ``wake(False)`` when its last
+    reference goes, ``wake(TIMED_OUT)`` after ``timeout`` seconds. ``wake`` must be
+    thread-safe and act once; ``start(wake)``, then ``stop()`` once woken."""
+
+    __slots__ = ("held", "timeout", "response", "loop", "finalizer", "timer")
+
+    def __init__(self, held: "weakref.ref[NextCallable]", timeout: float, response: "RouterResponse",
+                 loop: asyncio.AbstractEventLoop) -> None:
+        self.held, self.timeout, self.response, self.loop = held, timeout, response, loop
+        self.timer: asyncio.TimerHandle | None = None
+        self.finalizer: weakref.finalize | None = None
+
+    def start(self, wake: Callable[..., None]) -> None:
+        nxt = self.held()
+        if nxt is None:             # already gone
+            wake(False)
+            return
+        nxt.waiter = lambda: wake(True)
+        self.finalizer = weakref.finalize(nxt, wake, False)
+        self.response._waiter = wake
+        if nxt.called:              # it happened before the waiters were in place
+            wake(True)
+        elif self.response.invoked_end:
+            wake(None)
+        del nxt                     # the walk must not hold it: only the handler's holders do
+        self.loop.call_soon_threadsafe(self._arm, wake)
+
+    def _arm(self, wake: Callable[..., None]) -> None:
+        if self.finalizer is not None and self.finalizer.alive:
+            self.timer = self.loop.call_later(self.timeout, wake, TIMED_OUT)
+
+    def _disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def stop(self) -> None:
+        if self.finalizer is not None:
+            self.finalizer.detach()
+        self.response._waiter = None
+        nxt = self.held()
+        if nxt is not None:
+            nxt.waiter = None
+        call_soon_on_loop(self.loop, self._disarm)
 
 
 # -- the event-loop driver -------------------------------------------------------
@@ -148,18 +206,27 @@ async def drive_on_loop(gen: Gen, response: "RouterResponse") -> Any:
             elif kind == FUTURE:
                 value = await asyncio.wrap_future(arg)
             else:
-                await _wait_for_next(arg, response)
+                value = await _wait_for_next(kind, arg, response)
         except Exception as error:  # noqa: BLE001 - thrown into the walk, where the handler's errors go
             exc = error
 
 
-async def _wait_for_next(nxt: NextCallable, response: "RouterResponse") -> None:
-    """A deferral on the loop: wait until ``next()`` or ``end()`` is called, from any thread."""
+async def _wait_for_next(kind: int, arg: Any, response: "RouterResponse") -> Any:
+    """A deferral on the loop: wait until ``next()`` or ``end()`` is called, from any thread
+    (``HELD``: or the last reference to ``next`` goes); what ``_HeldNext`` wakes with."""
     loop = asyncio.get_running_loop()
-    fut: asyncio.Future[None] = loop.create_future()
+    fut: asyncio.Future[Any] = loop.create_future()
 
-    def wake() -> None:
-        loop.call_soon_threadsafe(_resolve, fut)
+    def wake(value: Any = None) -> None:
+        call_soon_on_loop(loop, _resolve, fut, value)
+    if kind == HELD:
+        held = _HeldNext(arg[0], arg[1], response, loop)
+        held.start(wake)
+        try:
+            return await fut
+        finally:
+            held.stop()
+    nxt: NextCallable = arg
     nxt.waiter = wake
     response._waiter = wake
     try:
@@ -209,6 +276,8 @@ class WalkDriver:
                 resume = _Resume(self)
                 if kind == DEFER:
                     resume.wait_for_next(arg)
+                elif kind == HELD:
+                    resume.wait_for_held(*arg)
                 elif kind == AWAIT:
                     asyncio.run_coroutine_threadsafe(_as_coroutine(arg), self.loop).add_done_callback(
                         resume.future_done)
@@ -222,13 +291,18 @@ class WalkDriver:
 class _Resume:
     """Resumes a waiting walk exactly once, whichever of next(), end() or the future comes first."""
 
-    __slots__ = ("driver", "done", "lock", "nxt")
+    __slots__ = ("driver", "done", "lock", "nxt", "held")
 
     def __init__(self, driver: WalkDriver) -> None:
         self.driver = driver
         self.done = False
         self.lock = threading.Lock()
         self.nxt: NextCallable | None = None
+        self.held: _HeldNext | None = None
+
+    def wait_for_held(self, held: "weakref.ref[NextCallable]", timeout: float) -> None:
+        self.held = _HeldNext(held, timeout, self.driver.response, self.driver.loop)
+        self.held.start(self.wake)
 
     def wait_for_next(self, nxt: NextCallable) -> None:
         response = self.driver.response
@@ -246,6 +320,8 @@ class _Resume:
         if self.nxt is not None:
             self.nxt.waiter = None
             self.driver.response._waiter = None
+        elif self.held is not None:
+            self.held.stop()
         submit_to_worker(self.driver.run, value, exc)
 
     def future_done(self, fut: Any) -> None:

@@ -14,8 +14,18 @@ After a handler returns:
 - it ended the response           -> stop;
 - it called ``response.defer()``  -> wait, holding no thread, until ``next()`` or
                                      ``end()`` is called, from any thread;
+- none of these, while something  -> the same wait, until ``next()`` or ``end()`` is called
+  still holds its ``next``           or the last reference to ``next`` goes (``_HeldNext``);
 - none of these                   -> end the response now (503 if nothing was sent) and stop.
 An ``async def`` handler defers simply by awaiting before it returns.
+
+The held ``next`` is Kitura's rule: a Swift handler that hands ``next`` to a callback
+keeps the response alive through the closure's reference count, and the response
+ends (503 if nothing was sent) when the last reference goes. Here the walk keeps
+only a weak reference to ``next`` once the handler returned, and a
+``weakref.finalize`` on it ends the response when the handler's thread, timer or
+callback drops it (CPython frees it at once; ``HELD_NEXT_TIMEOUT`` bounds the wait
+where it does not).
 
 A handler that raises sets ``response.error``; from then on only ``router.error``
 handlers run; the Router answers 500 if none of them sends anything.
@@ -43,11 +53,12 @@ from __future__ import annotations
 import concurrent.futures
 import inspect
 import logging
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from .element import HandlerEntry, RouterElement, RouterMethod
 from .errors import RequestError
-from .steps import AWAIT, BLOCKING, DEFER, FUTURE, Dispatch, NextCallable, drive_on_loop
+from .steps import AWAIT, BLOCKING, DEFER, FUTURE, HELD, TIMED_OUT, Dispatch, NextCallable, drive_on_loop
 
 if TYPE_CHECKING:
     from .request import RouterRequest
@@ -62,6 +73,11 @@ _ERROR = RouterMethod.ERROR
 _ASYNC = Dispatch.ASYNC
 _SYNC = Dispatch.SYNC
 _ROUTER = Dispatch.ROUTER
+
+#: Seconds a response stays open for a handler that returned holding ``next`` without
+#: calling it, when the last reference to ``next`` never goes (a ``next`` kept in a
+#: global list, or a Python without reference counting): then it ends with 503.
+HELD_NEXT_TIMEOUT = 300.0
 
 Token = tuple[int, Any]
 Gen = Generator[Token, Any, bool]
@@ -208,6 +224,8 @@ class _Walk:
             yield from _settle(result, is_async)
 
     def _after_handler(self, nxt: NextCallable, response: "RouterResponse") -> Gen:
+        """After a handler returned. The caller must not hold ``nxt`` any more (``del`` it):
+        whether anyone else still does decides between waiting and ending now."""
         if nxt.called:
             response._deferred = False
             return True
@@ -217,6 +235,18 @@ class _Walk:
             response._deferred = False
             yield (DEFER, nxt)
             return nxt.called
+        held = weakref.ref(nxt)
+        del nxt
+        if held() is not None:
+            # The handler handed next on (a thread, a timer, a callback): wait for it.
+            outcome = yield (HELD, (held, HELD_NEXT_TIMEOUT))
+            if outcome is True:
+                return True
+            if response.invoked_end:
+                return False
+            if outcome == TIMED_OUT:
+                logger.warning("A handler kept next() for %ss without calling it or ending the response for %s",
+                               HELD_NEXT_TIMEOUT, response.request.url)
         _end_unfinished(response)
         return False
 
@@ -245,7 +275,9 @@ class _Walk:
                 if response._deferred:
                     response._deferred = False
                 continue
-            if not (yield from self._after_handler(nxt, response)):
+            after = self._after_handler(nxt, response)
+            del nxt     # see _after_handler
+            if not (yield from after):
                 return False
         return True
 
@@ -263,7 +295,9 @@ class _Walk:
                 except Exception as exc:  # noqa: BLE001
                     record_error(response, exc, entry.name)
                     continue
-                if not (yield from self._after_handler(nxt, response)):
+                after = self._after_handler(nxt, response)
+                del nxt     # see _after_handler
+                if not (yield from after):
                     return False
             if key in handlers:
                 request.handled_named_parameters.add(key)

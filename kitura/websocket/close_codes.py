@@ -57,8 +57,16 @@ class WebSocketCloseReasonCode(enum.Enum):
 
     @classmethod
     def from_code(cls, code: int) -> WebSocketCloseReasonCode:
-        """The named member for ``code``, else ``user_defined(code)``; Kitura's ``from(reasonCode:)``."""
-        return cls(code)
+        """Kitura's ``from(code:)``: the named member for a code a Close frame may carry
+        (1000-1003, 1007-1011), ``PROTOCOL_ERROR`` for any other code below 3000 (1005
+        and 1006 included: they never appear on the wire), else ``user_defined(code)``.
+
+        ``WebSocketCloseReasonCode(code)`` gives the member of any code as it is.
+        """
+        member = cls(code)
+        if code < 3000 and (member.is_user_defined or code in (1005, 1006)):
+            return cls.PROTOCOL_ERROR
+        return member
 
     def code(self) -> int:
         """The numeric close code (Kitura's ``code()``)."""

@@ -26,6 +26,7 @@ from threading import get_ident
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from ..net.linger import close_lingering
 from ..net.loop import call_on_loop, start_coroutine
 from .close_codes import WebSocketCloseReasonCode
 from .events import BinaryMessage, Event, TextMessage
@@ -143,7 +144,7 @@ class WebSocketConnection(asyncio.Protocol):
         timeout = self.service.connection_timeout
         if timeout:
             self._last_seen = self._loop.time()
-            self._idle_timer = self._loop.call_later(timeout, self._check_idle)
+            self._idle_timer = self._loop.call_later(timeout / 2, self._check_idle)
         self._deliver(self.service.connected, (self,))
 
     def data_received(self, data: bytes) -> None:
@@ -226,7 +227,7 @@ class WebSocketConnection(asyncio.Protocol):
         if code is None or code == 1006:
             # The peer sent no Close: say why we ended it, if we did.
             code = proto.local_close_code if proto.local_close_code is not None else 1006
-        return WebSocketCloseReasonCode.from_code(code)
+        return WebSocketCloseReasonCode(code)
 
     def shutdown(self) -> None:
         """The server stops: close with 1001 Going Away."""
@@ -366,9 +367,13 @@ class WebSocketConnection(asyncio.Protocol):
         self._write_out()
 
     def _write_out(self) -> None:
-        """Write what the core has queued (the frames of a batch first, in order)."""
+        """Write what the core has queued (the frames of a batch first, in order).
+
+        During a delivery batch a Close or Pong the core holds back stays held: the
+        replies still to come in this batch go before it (data_received releases it)."""
         self._batched_bytes = 0
-        out = self._proto.data_to_send()
+        batch = _batches.get(self._loop_thread)
+        out = self._proto.data_to_send(batch is None or batch.owner is None)
         if out:
             self._write(out)
 
@@ -429,12 +434,12 @@ class WebSocketConnection(asyncio.Protocol):
         if not self._closed:
             self._closed = True
             transport = self._transport
-            pending = transport.get_write_buffer_size()
-            transport.close()
-            # A peer that stopped reading cannot keep the connection open past close_timeout.
-            # With nothing left to write a TCP transport closes at once (no timer needed);
-            # TLS has its own shutdown exchange, so it always gets one.
-            if pending or transport.get_extra_info("sslcontext") is not None:
+            tls = transport.get_extra_info("sslcontext") is not None
+            # Half-close and drain what the peer still sends, so that no reset erases the
+            # frames and the Close not yet read (RFC 9112 9.6); a peer that reads nothing
+            # is aborted after close_timeout without progress.
+            close_lingering(transport, self._loop, self._entry.close_timeout)
+            if tls:  # TLS has its own shutdown exchange: bound it too
                 self._close_timer = self._loop.call_later(self._entry.close_timeout, transport.abort)
 
     def _call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
@@ -442,7 +447,7 @@ class WebSocketConnection(asyncio.Protocol):
 
     # --- flow control and liveness ---------------------------------------------------
     def pause_writing(self) -> None:
-        if not self._reading_paused:
+        if not self._reading_paused and not self._closed:  # closing: input is drained (linger)
             self._reading_paused = True
             self._transport.pause_reading()
 
@@ -460,7 +465,9 @@ class WebSocketConnection(asyncio.Protocol):
         self._idle_timer = None
         if self._closed:
             return
-        timeout = self.service.connection_timeout or 0
+        # Kitura's rule: a peer silent for half the timeout is pinged, and dropped if it
+        # still says nothing in the other half.
+        timeout = (self.service.connection_timeout or 0) / 2
         if timeout <= 0:
             return
         idle = self._loop.time() - self._last_seen

@@ -208,18 +208,18 @@ class FrameReader:
         opcode = b0 & 0x0F
         # RFC 6455 5.2: opcodes 3-7 and 0xB-0xF are reserved.
         if opcode not in _KNOWN_OPCODES:
-            raise ProtocolError(1002, f"reserved opcode {opcode:#x}")
+            raise ProtocolError(1002, f"Parsed a frame with an invalid operation code of {opcode}")
         length = b1 & 0x7F
         if opcode >= 8:
             # RFC 6455 5.5: control frames are never fragmented, payload <= 125.
             if not b0 & FIN:
-                raise ProtocolError(1002, "fragmented control frame")
+                raise ProtocolError(1002, "Control frames must not be fragmented")
             if length > MAX_CONTROL_PAYLOAD:
-                raise ProtocolError(1002, "control frame too long")
+                raise ProtocolError(1002, "Control frames are only allowed to have payload up to and including 125 octets")
         masked = b1 & 0x80
         # RFC 6455 5.1: a server must fail on an unmasked client frame.
         if not masked and self.require_mask:
-            raise ProtocolError(1002, "unmasked client frame")
+            raise ProtocolError(1002, "Received a frame from a client that wasn't masked")
         if length < 126:
             start = pos + 2
         else:
@@ -445,12 +445,13 @@ def parse_close_payload(payload: bytes | bytearray | memoryview) -> tuple[int, s
     if n == 0:
         return 1005, ""
     if n == 1:
-        raise ProtocolError(1002, "close frame payload of 1 byte")
+        raise ProtocolError(1002, "Close frames, that have a payload, must be between 2 and 125 octets inclusive")
     code = _UNPACK_H(payload)[0]
-    if not is_valid_close_code(code):
-        raise ProtocolError(1002, f"invalid close code {code}")
     try:
         reason = bytes(payload[2:]).decode("utf-8")
     except UnicodeDecodeError:
-        raise ProtocolError(1007, "invalid UTF-8 in close reason") from None
+        raise ProtocolError(1007, "Failed to convert received close message to UTF-8 String") from None
+    if not is_valid_close_code(code):
+        # Kitura answers a code that may not be sent with 1002 and the peer's own reason.
+        raise ProtocolError(1002, reason)
     return code, reason

@@ -120,6 +120,15 @@ class Deflate(Protocol):
     def compress(self, data: bytes | bytearray | memoryview) -> bytes: ...
 
 
+# The close reasons Kitura sends for these failures, word for word.
+_INVALID_UTF8 = "Failed to convert received payload to UTF-8 String"
+
+
+def _rsv_error(rsv: int) -> str:
+    bits = ",".join(name for bit, name in ((0x40, "RSV1"), (0x20, "RSV2"), (0x10, "RSV3")) if rsv & bit) or "RSV1"
+    return f"{bits} must be 0 unless negotiated to define meaning for non-zero values"
+
+
 def _truncate_reason(reason: str) -> str:
     # RFC 6455 5.5: a Close payload is at most 125 bytes, 2 of them the code.
     data = reason.encode("utf-8")
@@ -316,7 +325,7 @@ class ServerProtocol:
                         try:
                             text = payload.decode("utf-8")
                         except UnicodeDecodeError:  # RFC 6455 8.1
-                            raise ProtocolError(1007, "invalid UTF-8 in text message") from None
+                            raise ProtocolError(1007, _INVALID_UTF8) from None
                         events.append(TextMessage(text))
                     else:
                         events.append(BinaryMessage(payload))
@@ -352,15 +361,17 @@ class ServerProtocol:
         self._scanned = 0
         return events
 
-    def data_to_send(self) -> list[bytes]:
+    def data_to_send(self, release_held: bool = True) -> list[bytes]:
         """Return the frames to write, in order, since the last call (and forget them).
 
         Frames held back behind the answers to received data messages come
         last: the pongs, then the held-back Close (the failure's Close, or
         the echo of the peer's Close), whose transition to CLOSED happens
-        here; ``close_expected()`` is True from then on.
+        here; ``close_expected()`` is True from then on. With
+        ``release_held=False`` (a flush in the middle of the answers) they
+        stay held, so answers queued after this call still go before them.
         """
-        if self._held_pongs or self._held_close is not None:
+        if release_held and (self._held_pongs or self._held_close is not None):
             self._release()
         out = self._out
         self._out = []
@@ -527,7 +538,7 @@ class ServerProtocol:
             self._held_close = None
             peer_close, code, reason = held
             if peer_close:
-                self._peer_closed(code)
+                self._peer_closed(code, reason)
             else:
                 self.fail(code, reason)
 
@@ -538,11 +549,11 @@ class ServerProtocol:
         else:
             self.fail(code, reason)
 
-    def _peer_closed(self, code: int) -> None:
+    def _peer_closed(self, code: int, reason: str = "") -> None:
         if self.state is _OPEN:
-            # RFC 6455 5.5.1: answer with a Close, echoing the status code
-            # (an empty Close gets an empty Close).
-            self._queue_close(code, "")
+            # RFC 6455 5.5.1: answer with a Close, echoing the status code (an empty
+            # Close gets an empty Close) and, as Kitura does, the reason.
+            self._queue_close(code, reason)
         # RFC 6455 7.1.1/5.5.1: the handshake is complete; the server
         # closes TCP, and nothing after the Close frame is processed.
         self._enter_closed()
@@ -551,7 +562,7 @@ class ServerProtocol:
         # FrameReader has checked fin and the 125-byte limit (RFC 6455 5.5).
         if rsv:
             # RFC 6455 5.2, RFC 7692 6: no extension defines RSV bits on control frames.
-            raise ProtocolError(1002, "RSV bit set on a control frame")
+            raise ProtocolError(1002, _rsv_error(rsv))
         if opcode == OP_PING:
             self._events.append(Ping(payload))
             if self.state is _OPEN:
@@ -571,9 +582,9 @@ class ServerProtocol:
             self.close_reason = reason
             self._events.append(CloseReceived(code, reason))
             if self.state is _OPEN and self._data_waiting():
-                self._hold(True, code, "")
+                self._hold(True, code, reason)
             else:
-                self._peer_closed(code)
+                self._peer_closed(code, reason)
 
     def _on_partial(self) -> None:
         # RFC 6455 8.1: fail fast: the arrived part of an uncompressed text
@@ -600,7 +611,7 @@ class ServerProtocol:
         try:
             text = self._decoder.decode(data)
         except UnicodeDecodeError:
-            raise ProtocolError(1007, "invalid UTF-8 in text message") from None
+            raise ProtocolError(1007, _INVALID_UTF8) from None
         if text:
             self._msg_parts.append(text)  # type: ignore[arg-type]
 
@@ -624,7 +635,7 @@ class ServerProtocol:
                 # RFC 6455 8.1: fail as soon as the bytes cannot be UTF-8.
                 text = self._decoder.decode(payload, fin)
             except UnicodeDecodeError:
-                raise ProtocolError(1007, "invalid UTF-8 in text message") from None
+                raise ProtocolError(1007, _INVALID_UTF8) from None
             if text:
                 self._msg_parts.append(text)  # type: ignore[arg-type]
         elif payload:
@@ -652,19 +663,20 @@ class ServerProtocol:
         if opcode == OP_CONT:
             # RFC 6455 5.4: a continuation frame needs a message in progress.
             if not self._msg_opcode:
-                raise ProtocolError(1002, "continuation frame without a message to continue")
+                raise ProtocolError(1002, "Continuation sent with prior binary or text frame")  # Kitura's words
             if rsv:
                 # RFC 7692 6.1: RSV1 only on the first frame of a message.
-                raise ProtocolError(1002, "RSV bit set on a continuation frame")
+                raise ProtocolError(1002, _rsv_error(rsv))
         else:
             # RFC 6455 5.4: no new data message inside a fragmented one.
             if self._msg_opcode:
-                raise ProtocolError(1002, "new data frame inside a fragmented message")
+                raise ProtocolError(1002, "A text frame must be the first in the message" if opcode == OP_TEXT
+                                    else "A binary frame must be the first in the message")
             if rsv:
                 # RFC 6455 5.2: RSV bits need a negotiated extension;
                 # RFC 7692 6: permessage-deflate defines RSV1 only.
                 if rsv != RSV1 or self._deflate is None:
-                    raise ProtocolError(1002, "RSV bits set without a negotiated extension")
+                    raise ProtocolError(1002, _rsv_error(rsv if self._deflate is None else rsv & ~RSV1))
             self._msg_opcode = opcode
             self._msg_compressed = bool(rsv)
             self._msg_parts = []

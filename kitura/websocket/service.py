@@ -20,8 +20,8 @@ class WebSocketService:
     back the next event of its connection until it returns), so a service's own dict of
     connections needs no lock. ``disconnected`` is called exactly once per connection.
 
-    ``connection_timeout``: seconds; when set, a peer silent for that long is pinged and,
-    if nothing comes back within as long again, dropped (Kitura's ``connectionTimeout``).
+    ``connection_timeout``: seconds; when set, a peer silent for half of it is pinged and,
+    if nothing comes back in the other half, dropped (Kitura's ``connectionTimeout``).
     """
 
     connection_timeout: Optional[float] = None

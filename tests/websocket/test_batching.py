@@ -44,6 +44,12 @@ class FakeTransport:
     def abort(self) -> None:
         self.closed = True
 
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def can_write_eof(self) -> bool:
+        return False  # closed plainly, as a TLS transport is
+
     def get_extra_info(self, name, default=None):
         return default
 

@@ -29,7 +29,9 @@ def test_named_members_and_codes() -> None:
     for name, value in NAMED.items():
         member = Code[name]
         assert member.code() == value
-        assert Code.from_code(value) is member
+        assert Code(value) is member
+        # Kitura's from(code:): 1005 and 1006 never appear in a Close frame
+        assert Code.from_code(value) is (Code.PROTOCOL_ERROR if value in (1005, 1006) else member)
         assert not member.is_user_defined
 
 
@@ -47,6 +49,14 @@ def test_user_defined_is_equal_and_hashable_per_code() -> None:
     assert Code.from_code(4000) is a
     assert "user_defined(4000)" in repr(a)
     assert pickle.loads(pickle.dumps(a)) is a
+
+
+def test_from_code_maps_unknown_codes_as_kitura() -> None:
+    # WebSocketCloseReasonCode.from(code:): below 3000 an unknown code is a protocol error
+    for code in (0, 999, 1004, 1012, 1015, 2999):
+        assert Code.from_code(code) is Code.PROTOCOL_ERROR
+    for code in (3000, 4000, 4999, 5000, 65535):
+        assert Code.from_code(code) is Code.user_defined(code) and Code.from_code(code).code() == code
 
 
 def test_user_defined_of_a_named_code_is_the_member() -> None:

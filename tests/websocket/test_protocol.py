@@ -361,7 +361,7 @@ class TestCloseHandshake:
     def test_peer_close_is_echoed(self) -> None:
         p = ServerProtocol()
         assert feed(p, close(1000, b"bye")) == [CloseReceived(1000, "bye")]
-        assert p.data_to_send() == [b"\x88\x02\x03\xe8"]
+        assert p.data_to_send() == [b"\x88\x05\x03\xe8bye"]  # code and reason echoed, as Kitura
         assert (p.close_code, p.close_reason) == (1000, "bye")
         assert p.state is State.CLOSED and p.close_expected()
         assert p.local_close_code == 1000
@@ -618,7 +618,7 @@ class TestHoldingBack:
         assert p.state is State.OPEN and not p.close_expected()
         assert p.local_close_code is None
         echo(p, events)
-        assert p.data_to_send() == [b"\x81\x03bye", b"\x88\x02\x03\xe8"]
+        assert p.data_to_send() == [b"\x81\x03bye", b"\x88\x06\x03\xe8done"]
         assert p.state is State.CLOSED and p.close_expected()
         assert p.local_close_code == 1000
 
@@ -1058,7 +1058,7 @@ def test_byte_by_byte_equals_all_at_once() -> None:
     assert whole[1] == one_by_one[1]
     assert len(whole[0]) == 7
     assert whole[0][-1] == CloseReceived(1000, "done")
-    assert whole[1] == b"\x8a\x04ping\x88\x02\x03\xe8"
+    assert whole[1] == b"\x8a\x04ping\x88\x06\x03\xe8done"
 
 
 @given(sizes=st.lists(st.integers(min_value=1, max_value=2000), min_size=1, max_size=20))
@@ -1078,7 +1078,7 @@ def test_byte_by_byte_equals_all_at_once_with_echo() -> None:
     # All at once, the pong and the Close wait for the four echoes.
     data, control = split_out(whole[1])
     assert [f.opcode for f in data] == [OP_TEXT, OP_BINARY, OP_TEXT, OP_BINARY]
-    assert whole[1].endswith(b"\x8a\x04ping\x88\x02\x03\xe8")
+    assert whole[1].endswith(b"\x8a\x04ping\x88\x06\x03\xe8done")
     assert whole[2].close_expected() and one_by_one[2].close_expected()
 
 
