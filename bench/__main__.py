@@ -23,6 +23,9 @@ def main(argv=None) -> int:
     p.add_argument("--report", nargs="?", const="latest", metavar="RESULTS_JSON",
                    help="write docs/performance.md from a results file (default: bench/results/latest.json)")
     p.add_argument("--list", action="store_true", help="list cases and servers")
+    p.add_argument("--scaling", action="store_true",
+                   help="the scale-out figures (workers 1 and 2, rooms through Redis, connection spread): "
+                        "bench/scaling.py; --duration and --warmup apply")
     p.add_argument("--cases", help="comma-separated case names (default: all)")
     p.add_argument("--servers", help="comma-separated server names (default: all; smoke: aiohttp, ours, socketify, "
                                       "granian, node-ws)")
@@ -40,6 +43,12 @@ def main(argv=None) -> int:
     p.add_argument("--profile", action="store_true",
                    help="sample our servers with py-spy during each measurement (slower; for reading, not for tables)")
     a = p.parse_args(argv)
+
+    if a.scaling:
+        from bench import scaling
+        extra = [f"--duration={a.duration}"] if a.duration else []
+        extra += [f"--warmup={a.warmup}"] if a.warmup is not None else []
+        return scaling.main(extra)
 
     if a.list:
         for c in CASES.values():

@@ -458,7 +458,12 @@ async def case_broadcast(args) -> dict:
         receivers.append(r)
         return r
 
-    pairs = await open_many(factory, args.url, args.conns)
+    # --receiver-urls spreads the receivers over several servers (bench/scaling.py: two
+    # servers sharing Redis); the sender is on --url.
+    urls = args.receiver_urls.split(",") if args.receiver_urls else [args.url]
+    pairs = []
+    for k, url in enumerate(urls):
+        pairs += await open_many(factory, url, args.conns // len(urls) + (k < args.conns % len(urls)))
     st.sender, sender = await ws_connect(lambda: Sender(run), args.url)
     # The server's connected() callbacks may trail the handshakes: send sync
     # messages until every receiver got one.
@@ -556,6 +561,7 @@ def parse(argv=None):
     p.add_argument("--duration", type=float, default=5.0)
     p.add_argument("--warmup", type=float, default=1.0)
     p.add_argument("--window", type=int, default=16, help="broadcast: messages in flight")
+    p.add_argument("--receiver-urls", default=None, help="broadcast: comma-separated URLs the receivers use")
     p.add_argument("--hold", type=float, default=120.0, help="idle: hold at most this long")
     p.add_argument("--server-pid", type=int, default=None)
     return p.parse_args(argv)

@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from kitura.net import HTTP, HTTPServer, KeepAliveState, ListenerGroup, ServerDelegate, ServerOptions, ServerState
+from kitura.net.listener_group import resolve_workers
 
 __all__ = ["Kitura"]
 
@@ -55,30 +56,35 @@ class Kitura:
                 cls._http_servers.append((server, int(on_port), on_address))  # type: ignore[arg-type]
         return server
 
+    _workers: int | str = 1
+
     @classmethod
-    def run(cls, exit_on_failure: bool = True) -> None:
-        """Start every server and block until all have stopped (exits if one fails to start)."""
+    def run(cls, exit_on_failure: bool = True, *, workers: int | str = 1) -> None:
+        """Start every server and block until all have stopped (exits if one fails to start).
+
+        ``workers=N`` serves them from N worker processes (``"auto"``: one per core) under
+        a supervisor; SIGTERM or Ctrl-C drains them and returns (see docs/scaling.md).
+        """
         logger.debug("Starting Kitura framework...")
         if exit_on_failure:
-            failures = cls.start_with_status()
+            failures = cls.start_with_status(workers=workers)
             if failures:
                 sys.exit(failures)
         else:
-            cls.start()
-        try:
-            cls.wait()
-        except KeyboardInterrupt:
-            logger.info("Interrupted: stopping the servers")
-            cls.stop()
+            cls.start(workers=workers)
+        cls.wait()
 
     @classmethod
-    def start(cls) -> None:
-        """Start every server and return."""
-        cls.start_with_status()
+    def start(cls, *, workers: int | str = 1) -> None:
+        """Start every server and return; ``workers=N`` forks the workers at ``wait()``
+        (until then this process serves alone)."""
+        cls.start_with_status(workers=workers)
 
     @classmethod
-    def start_with_status(cls) -> int:
+    def start_with_status(cls, *, workers: int | str = 1) -> int:
         """Start every server; return how many failed to start (each failure is logged)."""
+        resolve_workers(workers)  # a bad value fails here, before anything listens
+        cls._workers = workers
         failures = 0
         with cls._lock:
             http_servers = list(cls._http_servers)
@@ -101,17 +107,18 @@ class Kitura:
         return failures
 
     @classmethod
-    def stop(cls, unregister: bool = True) -> None:
-        """Stop every server (and forget them, unless ``unregister=False``)."""
+    def stop(cls, unregister: bool = True, *, graceful: bool = False) -> None:
+        """Stop every server (and forget them, unless ``unregister=False``); ``graceful=True``
+        drains them first (see ``HTTPServer.stop``)."""
         with cls._lock:
             servers = [s for s, _, _ in cls._http_servers] + [s for s, _ in cls._unix_servers]
             if unregister:
                 cls._http_servers.clear()
                 cls._unix_servers.clear()
         for server in servers:
-            server.stop()
+            server.stop(graceful=graceful)
 
     @classmethod
     def wait(cls) -> None:
-        """Block until every server has stopped."""
-        ListenerGroup.wait_for_listeners()
+        """Block until every server has stopped (SIGTERM and Ctrl-C stop them gracefully)."""
+        ListenerGroup.wait_for_listeners(workers=cls._workers)

@@ -510,6 +510,22 @@ class HTTPConnection(asyncio.Protocol):
         self._url = b""
 
     # --- closing ---------------------------------------------------------------
+    def drain(self) -> None:
+        """A graceful stop begins: read no further request and close once idle (see
+        ``close_if_idle``); an upgraded connection closes its own way (WebSocket: 1001)."""
+        if self._upgraded is not None:
+            self._upgraded.shutdown()
+        else:
+            self._pause_reading()
+            if self._current is not None:
+                self._current.close_after()  # its head says Connection: close, if not out yet
+            self.close_if_idle()
+
+    def close_if_idle(self) -> None:
+        """Close an HTTP connection with no request in progress or queued (during a drain)."""
+        if self._upgraded is None and self._current is None and not self._queue and not self._closed:
+            self._close()
+
     def shutdown(self) -> None:
         """The server stops: close this connection (an upgraded one closes its own way)."""
         if self._upgraded is not None:

@@ -24,7 +24,7 @@ from .workers import WorkerPool
 __all__ = [
     "get_loop", "run_in_loop", "run_in_worker", "worker_pool", "start_coroutine",
     "new_event_loop", "note_loop_thread", "on_loop_thread", "drive_coroutine", "call_on_loop",
-    "call_soon_on_loop",
+    "call_soon_on_loop", "release_loop",
 ]
 
 T = TypeVar("T")
@@ -82,6 +82,35 @@ def get_loop() -> asyncio.AbstractEventLoop:
             ready.wait(10)
             _loop = loop
         return _loop  # type: ignore[return-value]
+
+
+def release_loop() -> None:
+    """Stop the background loop thread and forget the loop (the next ``get_loop()``
+    starts afresh). The supervisor calls it before forking workers: a process forked
+    while the loop runs would inherit a loop no thread drives."""
+    global _loop, _thread
+    with _lock:
+        loop, thread = _loop, _thread
+        _loop = _thread = None
+    if loop is not None and thread is not None:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        _loop_threads.pop(loop, None)
+        if not thread.is_alive():
+            loop.close()
+
+
+def _after_fork_in_child() -> None:
+    """No thread survives a fork: the child starts its own loop on first use, and the
+    pool (the same object: code holds references to it) starts its threads afresh."""
+    global _loop, _thread
+    _loop = _thread = None
+    _loop_threads.clear()
+    if _pool is not None:
+        _pool.reset_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def run_in_loop(coro: Coroutine[Any, Any, T], loop: asyncio.AbstractEventLoop | None = None,

@@ -40,6 +40,9 @@ class ServerOptions:
       ``def`` handler) waits for a client that reads nothing before the connection is
       dropped and ``write()`` raises ``ConnectionError`` (None: wait as long as it takes).
     - ``max_request_line``, ``max_header_size``, ``max_header_count``: 414 and 431 past them.
+    - ``shutdown_timeout``: seconds a graceful stop (SIGTERM, Ctrl-C, ``stop(graceful=True)``)
+      lets in-flight requests finish and WebSocket close handshakes complete before the
+      connections still open are closed.
     """
 
     request_size_limit: Optional[int] = 100 * 1024 * 1024
@@ -53,6 +56,7 @@ class ServerOptions:
     max_request_line: int = 8 * 1024
     max_header_size: int = 16 * 1024
     max_header_count: int = 100
+    shutdown_timeout: float = 10.0
 
     default_request_size_limit = 100 * 1024 * 1024
     default_connection_limit = 10_000

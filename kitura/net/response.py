@@ -226,6 +226,12 @@ class ServerResponse:
         if conn is not None:
             call_on_loop(conn.loop, conn.loop_thread, conn.abort_response, self)
 
+    def close_after(self) -> None:
+        """Close the connection after this response (its head says ``Connection: close``),
+        unless the head went out already; on the loop thread (a graceful stop uses it)."""
+        if not self._headers_sent:
+            self._keep_alive = False
+
     def fail(self, error: BaseException) -> None:
         """The handler raised ``error`` (from any thread): log it and answer 500, or cut
         the connection when part of the answer is already out."""

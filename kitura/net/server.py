@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 import socket
 import threading
 from enum import Enum
@@ -59,6 +60,7 @@ class HTTPServer:
             "started": [], "stopped": [], "failed": [], "client_connection_failed": [],
         }
         self._lock = threading.Lock()
+        self._inherited_sockets: Optional[list[socket.socket]] = None  # see _serve_sockets
 
     # --- delegate ------------------------------------------------------------
     @property
@@ -144,7 +146,10 @@ class HTTPServer:
                 max_requests=self.keep_alive_state.max_requests,
                 unix_domain_socket_path=unix_domain_socket_path,
             )
-            if unix_domain_socket_path is not None:
+            inherited, self._inherited_sockets = self._inherited_sockets, None
+            if inherited is not None:  # a worker process: serve the sockets bound before the fork
+                self._server = await _serve_on(loop, lambda: HTTPConnection(serving), inherited)
+            elif unix_domain_socket_path is not None:
                 self._server = await loop.create_unix_server(
                     lambda: HTTPConnection(serving), path=unix_domain_socket_path, backlog=1024)
             else:
@@ -164,37 +169,71 @@ class HTTPServer:
         self.state = ServerState.STARTED
         ListenerGroup._add(self)
         self._schedule_sweep()
+        if inherited is not None:
+            return  # "started" ran once, when the port was bound before the fork
         where = f"socket path {unix_domain_socket_path}" if unix_domain_socket_path else f"port {self.port}"
         _log.info("Listening on %s", where)
         self._fire("started")
 
+    # --- worker processes (see supervisor.py) ------------------------------------------
+    def _hand_over_sockets(self) -> list[socket.socket]:
+        """Stop serving in this process but keep the port: close the asyncio server and
+        return copies of its listening sockets, still bound and listening."""
+        if self._loop is None or self._server is None:
+            return []
+        return run_in_loop(self._hand_over(), self._loop, timeout=30 + self.options.shutdown_timeout)
+
+    async def _hand_over(self) -> list[socket.socket]:
+        server, self._server = self._server, None
+        sockets = [socket.socket(fileno=os.dup(sock.fileno())) for sock in server.sockets or ()]  # type: ignore[union-attr]
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        server.close()  # type: ignore[union-attr]
+        # Connections this process accepted before the fork are finished here.
+        await self._drain(self.options.shutdown_timeout)
+        for conn in list(self._open_connections()):
+            conn.shutdown()
+        ListenerGroup._remove(self)
+        return sockets
+
+    async def _serve_sockets(self, sockets: list[socket.socket]) -> None:
+        """Serve on listening sockets bound before the fork (a worker process, its own loop)."""
+        self._inherited_sockets = sockets
+        await self.listen_async(self.port or 0, self.address, unix_domain_socket_path=self.unix_domain_socket_path)
+
     # --- stop --------------------------------------------------------------------
-    def stop(self) -> None:
+    def stop(self, *, graceful: bool = False) -> None:
         """Close the listener and every open connection, and release the port.
 
-        From another thread it returns once all is closed; on the server's own loop it
-        starts the stop and returns (await ``stop_async()`` to wait for it).
+        ``graceful=True`` drains first: no new connection is accepted, requests in
+        progress get up to ``options.shutdown_timeout`` seconds to finish, WebSocket
+        clients get 1001 Going Away. From another thread it returns once all is closed;
+        on the server's own loop it starts the stop and returns (await ``stop_async()``).
         """
         loop = self._loop
         if loop is None or self._server is None:
             return
         if on_loop_thread(loop):
-            loop.create_task(self.stop_async())
+            loop.create_task(self.stop_async(graceful=graceful))
             return
+        timeout = 30 + (self.options.shutdown_timeout if graceful else 0)
         try:
-            run_in_loop(self.stop_async(), loop, timeout=30)
+            run_in_loop(self.stop_async(graceful=graceful), loop, timeout=timeout)
         except (RuntimeError, concurrent.futures.CancelledError):  # the loop is already gone
             self._stopped()
 
-    async def stop_async(self) -> None:
+    async def stop_async(self, *, graceful: bool = False) -> None:
         server, self._server = self._server, None
         if server is None:
             return
         server.close()
+        if graceful:
+            await self._drain(self.options.shutdown_timeout)
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None
-        for conn in list(self.serving.connections if self.serving is not None else ()):
+        for conn in list(self._open_connections()):
             try:
                 conn.shutdown()
             except Exception:  # noqa: BLE001
@@ -204,6 +243,29 @@ class HTTPServer:
         except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - closing is best effort past this
             pass
         self._stopped()
+
+    def _open_connections(self) -> set[Any]:
+        """The live set of open connections (empty before the first listen)."""
+        serving = self.serving
+        return serving.connections if serving is not None else set()
+
+    async def _drain(self, grace: float) -> None:
+        """Let the open connections finish for up to ``grace`` seconds (the listener is closed)."""
+        connections = self._open_connections()
+        if connections:
+            _log.info("Draining %d connection(s) on port %s (up to %g s)", len(connections), self.port, grace)
+        for conn in list(connections):
+            try:
+                conn.drain()
+            except Exception:  # noqa: BLE001
+                _log.exception("Error draining a connection")
+        deadline = self._loop.time() + grace  # type: ignore[union-attr]
+        while connections and self._loop.time() < deadline:  # type: ignore[union-attr]
+            await asyncio.sleep(0.02)
+            for conn in list(connections):
+                conn.close_if_idle()
+        if connections:
+            _log.warning("%d connection(s) still open after %g s: closing them", len(connections), grace)
 
     def _stopped(self) -> None:
         self.state = ServerState.STOPPED
@@ -227,3 +289,32 @@ class HTTPServer:
 
     def __repr__(self) -> str:
         return f"<HTTPServer {self.state.value} port={self.port}>"
+
+
+async def _serve_on(loop: asyncio.AbstractEventLoop, factory: Callable[[], HTTPConnection],
+                    sockets: list[socket.socket]) -> Any:
+    """Serve listening sockets bound elsewhere; several (IPv4 and IPv6) as one server."""
+    servers = []
+    for sock in sockets:
+        create = loop.create_unix_server if sock.family == socket.AF_UNIX else loop.create_server
+        servers.append(await create(factory, sock=sock, backlog=1024))  # type: ignore[operator]
+    return servers[0] if len(servers) == 1 else _Servers(servers)
+
+
+class _Servers:
+    """Several asyncio servers closed as one (a worker serving IPv4 and IPv6 sockets)."""
+
+    def __init__(self, servers: list[asyncio.AbstractServer]) -> None:
+        self._servers = servers
+
+    @property
+    def sockets(self) -> list[Any]:
+        return [sock for server in self._servers for sock in (server.sockets or ())]
+
+    def close(self) -> None:
+        for server in self._servers:
+            server.close()
+
+    async def wait_closed(self) -> None:
+        for server in self._servers:
+            await server.wait_closed()

@@ -61,6 +61,10 @@ class WorkerPool(concurrent.futures.Executor):
         #                                closed loop's lost kick holds back no other loop's jobs)
         self._monitor_idle = False  # the monitor waits for a backlog without a timeout
 
+    def reset_after_fork(self) -> None:
+        """In a forked child: forget the parent's threads, jobs and locks."""
+        self.__init__(self.max_workers, self._name, self.spawn_delay)  # type: ignore[misc]
+
     def dispatch(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on a worker thread; exceptions are logged, not returned."""
         with self._lock:

@@ -10,10 +10,13 @@ from .close_codes import WebSocketCloseReasonCode
 from .connection import WebSocketConnection
 from .deflate import DeflateSettings
 from .errors import ProtocolError, WebSocketError
+from .pubsub import InProcessPubSub, PubSubBackend, RedisPubSub
 from .registry import WebSocket
+from .rooms import Room
 from .service import WebSocketService
 
 __all__ = [
     "WebSocket", "WebSocketService", "WebSocketConnection", "WebSocketCloseReasonCode",
     "DeflateSettings", "WebSocketError", "ProtocolError",
+    "Room", "PubSubBackend", "InProcessPubSub", "RedisPubSub",
 ]

@@ -21,6 +21,7 @@ import dataclasses
 import json
 import logging
 import itertools
+import os
 import uuid
 from threading import get_ident
 from collections import deque
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from ..net.upgrade import UpgradeHandover
     from .registry import ServiceEntry
 
-__all__ = ["WebSocketConnection"]
+__all__ = ["WebSocketConnection", "deliver_as_batch"]
 
 _log = logging.getLogger("kitura.websocket")
 
@@ -47,6 +48,15 @@ _CLOSED = State.CLOSED
 # and a counter (uuid4 per connection reads os.urandom each time).
 _ID_PREFIX = str(uuid.uuid4())[:24]
 _ids = itertools.count(1)
+
+
+def _new_id_prefix() -> None:
+    """A forked worker draws its own prefix: ids stay unique across the workers."""
+    global _ID_PREFIX
+    _ID_PREFIX = str(uuid.uuid4())[:24]
+
+
+os.register_at_fork(after_in_child=_new_id_prefix)
 
 # One-entry cache: a text message sent to many connections (the chat's relay loop)
 # is framed once. Only for connections without compression, on the loop thread.
@@ -63,7 +73,7 @@ class DeliveryBatch:
     __slots__ = ("owner", "others")
 
     def __init__(self) -> None:
-        self.owner: WebSocketConnection | None = None
+        self.owner: Any = None  # a WebSocketConnection, or _NO_CONNECTION
         self.others: list[WebSocketConnection] = []
 
     def flush(self) -> None:
@@ -95,6 +105,31 @@ class DeliveryBatch:
 
 #: The delivery batch of each loop thread.
 _batches: dict[int, DeliveryBatch] = {}
+
+
+def deliver_as_batch(fn: Callable[..., Any], *args: Any) -> None:
+    """Run ``fn(*args)`` on the loop thread as one delivery batch, as ``data_received``
+    runs a read's callbacks: the frames it sends are queued and written once per
+    connection at the end (rooms deliver the messages of one pub/sub read this way)."""
+    ident = get_ident()
+    batch = _batches.get(ident)
+    if batch is None:
+        batch = _batches[ident] = DeliveryBatch()
+    if batch.owner is not None:  # nested in a batch: that one flushes
+        fn(*args)
+        return
+    batch.owner = _NO_CONNECTION
+    try:
+        fn(*args)
+    finally:
+        if batch.others:
+            batch.flush()
+        else:
+            batch.owner = None
+
+
+#: The owner of a batch that no connection delivers (deliver_as_batch).
+_NO_CONNECTION: Any = object()
 
 
 def _json_default(obj: Any) -> Any:
