@@ -10,7 +10,7 @@ import sys
 import threading
 from typing import Any
 
-from kitura.net import HTTP, HTTPServer, KeepAliveState, ListenerGroup, ServerDelegate, ServerOptions
+from kitura.net import HTTP, HTTPServer, KeepAliveState, ListenerGroup, ServerDelegate, ServerOptions, ServerState
 from kitura.net.listener_group import resolve_workers
 
 __all__ = ["Kitura"]
@@ -90,7 +90,7 @@ class Kitura:
             http_servers = list(cls._http_servers)
             unix_servers = list(cls._unix_servers)
         for server, port, address in http_servers:
-            if server.port is not None and server.state.value == "started":
+            if server.port is not None and server.state is ServerState.STARTED:
                 continue
             try:
                 server.listen(on=port, address=address)

@@ -14,8 +14,9 @@ from .listener_group import ListenerGroup
 from .monitor import Monitor, ServerMonitor
 from .options import KeepAliveState, ServerOptions
 from .request import ServerRequest
-from .response import ServerResponse
+from .response import ResponseConnection, ServerResponse
 from .server import HTTPServer, ServerState
+from .serving import ServingState
 from .status import HTTPStatusCode, HTTPStatusCodeClass
 from .tls import SSLConfiguration
 from .upgrade import ConnectionUpgradeFactory, ConnectionUpgrader, UpgradeHandover, UpgradeRejection
@@ -25,5 +26,5 @@ __all__ = [
     "HeadersContainer", "HTTPStatusCode", "HTTPStatusCodeClass", "ServerOptions", "KeepAliveState",
     "ListenerGroup", "SSLConfiguration", "ConnectionUpgrader", "ConnectionUpgradeFactory",
     "UpgradeHandover", "UpgradeRejection", "ClientRequest", "ClientResponse", "ClientRequestError",
-    "ClientTimeoutError", "Monitor", "ServerMonitor",
+    "ClientTimeoutError", "ServingState", "ResponseConnection", "Monitor", "ServerMonitor",
 ]

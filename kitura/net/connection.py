@@ -3,7 +3,7 @@
 Theory of operation. httptools calls ``on_*`` as it parses; each complete request
 goes into ``_queue``. Requests are answered one at a time, in order (HTTP/1.1
 pipelining, RFC 9112 9.3.2): ``_process_queue`` dispatches the head of the queue
-and the next one only after its response completed (``response_complete``, always on
+and the next one only after its response completed (``complete_response``, always on
 the loop thread). Protocol errors (``errors.HTTPError``) are raised inside the
 callbacks, caught once in ``data_received`` and queued as an answer, so they too are
 sent in order, followed by closing the connection.
@@ -26,16 +26,14 @@ import asyncio
 import logging
 import threading
 from collections import deque
-from functools import partial
 from typing import TYPE_CHECKING, Any, Optional
 
 import httptools
 
 from .errors import BadRequest, HeaderFieldsTooLarge, HTTPError, PayloadTooLarge, RequestTimeout, URITooLong
-from .headers import HeadersContainer
 from .http11 import CONTINUE_100, simple_response
 from .linger import close_lingering
-from .loop import drive_coroutine, start_coroutine, worker_pool
+from .loop import call_soon_on_loop, start_coroutine
 from .monitor import Monitor, notify
 from .request import ServerRequest
 from .request_checks import valid_host, valid_target
@@ -43,7 +41,7 @@ from .response import ServerResponse
 from .upgrade import ConnectionUpgrader, UpgradeHandover, UpgradeRejection
 
 if TYPE_CHECKING:
-    from .server import HTTPServer
+    from .serving import ServingState
 
 __all__ = ["HTTPConnection"]
 
@@ -54,7 +52,7 @@ MAX_QUEUED_REQUESTS = 32
 #: Bytes a client may send after an upgrade request before it was answered.
 MAX_UPGRADE_EARLY_DATA = 1024 * 1024
 #: Bytes of a streamed response a writer thread may hand to the loop, not yet written,
-#: before it waits (see post_write).
+#: before it waits (see post_response).
 MAX_POSTED_BYTES = 256 * 1024
 
 _flow_created = threading.Lock()
@@ -63,18 +61,18 @@ _METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPT
 
 
 class HTTPConnection(asyncio.Protocol):
-    __slots__ = ('server', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_deadline_answer', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_header_bytes', '_count_header_bytes', '_head_bytes', '_in_head', '_in_body', '_hosts', '_body', '_expect_continue', '_flow', '_posted')
+    __slots__ = ('serving', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_answer_408_on_deadline', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_field_bytes', '_count_field_bytes', '_head_size', '_in_head', '_in_body', '_hosts', '_body', '_expect_continue', '_flow', '_posted')
 
-    def __init__(self, server: "HTTPServer", loop: asyncio.AbstractEventLoop) -> None:
-        # global state
-        self.server = server
-        self.loop = loop
-        self.loop_thread = server._loop_thread
-        self.options = server.options
+    def __init__(self, serving: "ServingState") -> None:
+        # what the server shares with its connections
+        self.serving = serving
+        self.loop = serving.loop
+        self.loop_thread = serving.loop_thread
+        self.options = serving.options
         self.transport: Optional[asyncio.Transport] = None
         self.parser = httptools.HttpRequestParser(self)
         self.remote_address = ""
-        self._scheme = "https" if server._ssl_context is not None else "http"
+        self._scheme = serving.scheme
         self._local_port: int | None = None
 
         # per-connection state
@@ -87,7 +85,7 @@ class HTTPConnection(asyncio.Protocol):
         self._writing_paused = False
         self._requests = 0
         self._deadline: float | None = None
-        self._deadline_answer: int | None = None  # 408 while awaiting a head, None when idle
+        self._answer_408_on_deadline = False  # a head or body is awaited (408 when late), else idle (close)
         self._failed = False  # a protocol error was queued: parse no more
         self._upgrade_buffer: bytearray | None = None
         self._upgraded: Any = None
@@ -95,16 +93,16 @@ class HTTPConnection(asyncio.Protocol):
         # per-request parse state
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
-        self._header_bytes = 0
-        self._count_header_bytes = False
-        self._head_bytes = 0
+        self._field_bytes = 0
+        self._count_field_bytes = False
+        self._head_size = 0
         self._in_head = False
         self._in_body = False  # a head was parsed, its body is not complete yet
         self._hosts = 0  # Host fields in this head (RFC 9112 3.2: exactly one in HTTP/1.1)
         self._body: bytearray | None = None
         self._expect_continue = False
 
-        # flow control of parts streamed from other threads (post_write)
+        # flow control of parts streamed from other threads (post_response)
         self._flow: threading.Condition | None = None
         self._posted = 0
 
@@ -114,38 +112,37 @@ class HTTPConnection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         if isinstance(peer, (tuple, list)) and peer:
             self.remote_address = str(peer[0])
-        elif self.server.unix_domain_socket_path is not None:
+        elif self.serving.unix_domain_socket_path is not None:
             self.remote_address = "uds"  # as KituraNet names a Unix domain socket peer
         sock = transport.get_extra_info("sockname")
         if isinstance(sock, (tuple, list)) and len(sock) > 1:
             self._local_port = sock[1]
-        server = self.server
+        serving = self.serving
         limit = self.options.connection_limit
-        if limit is not None and len(server._connections) >= limit:
+        if limit is not None and len(serving.connections) >= limit:
             self._reject_connection(limit)
             return
-        server._connections.add(self)
+        serving.connections.add(self)
         self._counted = True
         self._deadline = self.loop.time() + self.options.header_timeout
-        self._deadline_answer = 408
-        if server._ssl_context is not None:
+        self._answer_408_on_deadline = True
+        if serving.ssl_context is not None:
             # Started eagerly so that the TLS protocol is in place before the loop reads
             # the first bytes (uvloop starts reading right after connection_made returns).
             start_coroutine(self._start_tls(), self._tls_failed)
 
     def _reject_connection(self, limit: int) -> None:
         answer = self.options.connection_response_generator(limit, self.remote_address)
-        if answer is not None and self.server._ssl_context is None:
+        if answer is not None and self.serving.ssl_context is None:
             status, body = answer
             self.transport.write(simple_response(int(status), body.encode("utf-8")))  # type: ignore[union-attr]
         self._closed = True
         self.transport.close()  # type: ignore[union-attr]
 
     async def _start_tls(self) -> None:
-        server = self.server
         try:
             self.transport = await self.loop.start_tls(  # type: ignore[assignment]
-                self.transport, self, server._ssl_context, server_side=True,  # type: ignore[arg-type]
+                self.transport, self, self.serving.ssl_context, server_side=True,  # type: ignore[arg-type]
                 ssl_handshake_timeout=self.options.header_timeout,
             )
         except Exception as exc:  # noqa: BLE001 - a client's failed handshake
@@ -158,7 +155,7 @@ class HTTPConnection(asyncio.Protocol):
         self._forget()
         if self.transport is not None:
             self.transport.abort()
-        self.server._client_connection_failed(exc)
+        self.serving.client_connection_failed(exc)
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self._closed = True
@@ -171,7 +168,7 @@ class HTTPConnection(asyncio.Protocol):
         self._closed = True
         if self._counted:
             self._counted = False
-            self.server._connections.discard(self)
+            self.serving.connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
         if self._upgrade_buffer is not None:
@@ -184,7 +181,7 @@ class HTTPConnection(asyncio.Protocol):
         head_continues = self._in_head
         # A head that fits in one read of at most max_header_size bytes cannot be over
         # the limit: only other heads have their header bytes added up (on_headers_complete).
-        self._count_header_bytes = head_continues or len(data) > self.options.max_header_size
+        self._count_field_bytes = head_continues or len(data) > self.options.max_header_size
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
@@ -197,13 +194,13 @@ class HTTPConnection(asyncio.Protocol):
             self._queue_error(cause if isinstance(cause, HTTPError) else BadRequest(str(err)))
         else:
             if self._in_head and head_continues:
-                self._head_bytes += len(data)
-                if self._head_bytes > self.options.max_request_line + self.options.max_header_size:
+                self._head_size += len(data)
+                if self._head_size > self.options.max_request_line + self.options.max_header_size:
                     self._queue_error(HeaderFieldsTooLarge("request head too large"))
         if self._in_body and self._current is None and not self._queue:
             # An idle-read limit while a body is expected (issue 14, defect 1).
             self._deadline = self.loop.time() + self.options.body_timeout
-            self._deadline_answer = 408
+            self._answer_408_on_deadline = True
         if self._queue and not self._processing:
             self._process_queue()
         if len(self._queue) > MAX_QUEUED_REQUESTS and not self._reading_paused:
@@ -230,17 +227,17 @@ class HTTPConnection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self._url = b""
         self._headers = []
-        self._header_bytes = 0
-        self._head_bytes = 0
+        self._field_bytes = 0
+        self._head_size = 0
         self._in_head = True
         self._in_body = False
         self._hosts = 0
         self._body = None
         self._expect_continue = False
         # The first head's deadline runs from accept; a later one's from its first byte.
-        if self._current is None and not self._queue and self._deadline_answer is None:
+        if self._current is None and not self._queue and not self._answer_408_on_deadline:
             self._deadline = self.loop.time() + self.options.header_timeout
-            self._deadline_answer = 408
+            self._answer_408_on_deadline = True
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -254,9 +251,9 @@ class HTTPConnection(asyncio.Protocol):
         headers.append((name, value))
         if len(headers) > self.options.max_header_count:
             raise HeaderFieldsTooLarge("too many header fields")
-        if self._count_header_bytes:
-            self._header_bytes += len(name) + len(value) + 4
-            if self._header_bytes > self.options.max_header_size:
+        if self._count_field_bytes:
+            self._field_bytes += len(name) + len(value) + 4
+            if self._field_bytes > self.options.max_header_size:
                 raise HeaderFieldsTooLarge("header fields too large")
         size = len(name)
         if size != 14 and size != 6 and size != 4:
@@ -315,11 +312,11 @@ class HTTPConnection(asyncio.Protocol):
             self._local_port,
         )
         self._requests += 1
-        max_requests = self.server.keep_alive_state.max_requests
+        max_requests = self.serving.max_requests
         if not parser.should_keep_alive() or (max_requests is not None and self._requests >= max_requests):
             request.keep_alive = False
         if parser.should_upgrade():
-            request._upgrade = b"1"
+            request.wants_upgrade = True
         self._queue.append(request)
 
     # --- answering in order ----------------------------------------------------
@@ -332,7 +329,7 @@ class HTTPConnection(asyncio.Protocol):
                 if isinstance(item, HTTPError):
                     self._answer_error(item)
                     return
-                if item._upgrade is not None and self._upgrade(item):
+                if item.wants_upgrade and self._hand_over(item):
                     return
                 self._dispatch(item)
         finally:
@@ -340,10 +337,10 @@ class HTTPConnection(asyncio.Protocol):
         if self._current is None and not queue and not self._closed:
             if self._in_body:
                 self._deadline = self.loop.time() + self.options.body_timeout
-                self._deadline_answer = 408
+                self._answer_408_on_deadline = True
             elif self._upgrade_buffer is None and not self._in_head:
                 self._deadline = self.loop.time() + self.options.keep_alive_timeout
-                self._deadline_answer = None
+                self._answer_408_on_deadline = False
             if self._reading_paused:
                 self._resume_reading()
 
@@ -354,64 +351,19 @@ class HTTPConnection(asyncio.Protocol):
         monitor = Monitor.delegate
         if monitor is not None:
             notify(monitor.started, request, response, self.loop)
-        server = self.server
-        delegate = server._delegate
-        if delegate is None:
-            response.status_code = 404
-            response.end()
-            return
-        # A delegate's loop entry, or an async handler's first step, runs now (no Task
-        # unless it suspends); what it writes without ending is flushed after the step
-        # (see ServerResponse.write). A plain def is queued for the workers.
-        entry = server._loop_entry
-        response._in_step = True
+        # The delegate's first step runs now, on the loop (ServingState.dispatch); what
+        # it writes without ending is flushed after the step (ServerResponse.finish_step).
         try:
-            if entry is not None:
-                entry(request, response, self.loop)
-            elif server._handler_is_async:
-                coro = delegate.handle(request, response)
-                try:
-                    yielded = coro.send(None)
-                except StopIteration:
-                    pass
-                else:
-                    self.loop.create_task(drive_coroutine(coro, yielded, partial(self._handler_failed, response)))
-            else:
-                worker_pool().dispatch_soon(self.loop, self._run_sync_handler, delegate.handle, request, response)
+            self.serving.dispatch(request, response)
         except BaseException as exc:  # noqa: BLE001 - answered with 500
-            response._in_step = False
-            self._handler_failed(response, exc)
-            return
-        response._in_step = False
-        if response._flush_scheduled and not response._ended:
-            self.loop.call_soon(response._deferred_flush)
+            response.fail(exc)
+        response.finish_step()
 
-    def _run_sync_handler(self, handle: Any, request: ServerRequest, response: ServerResponse) -> None:
-        """Runs on a worker thread."""
-        try:
-            handle(request, response)
-        except BaseException as exc:  # noqa: BLE001 - answered with 500 on the loop
-            try:
-                self.loop.call_soon_threadsafe(self._handler_failed, response, exc)
-            except RuntimeError:  # the loop is closed: the server is gone
-                pass
-
-    def _handler_failed(self, response: ServerResponse, exc: BaseException) -> None:
-        _log.error("Error in the handler of %r", response.request, exc_info=(type(exc), exc, exc.__traceback__))
-        if response is not self._current or response.ended:
-            return
-        if response.headers_sent:
-            self._close()  # part of the answer is out: the only honest end is to cut it
-            return
-        response.reset()
-        response.status_code = 500
-        response.end()
-
-    def response_write(self, response: ServerResponse, data: bytes) -> None:
+    def write_response(self, response: ServerResponse, data: bytes) -> None:
         if response is self._current and not self._closed:
             self.transport.write(data)  # type: ignore[union-attr]
 
-    def post_write(self, response: ServerResponse, data: bytes) -> None:
+    def post_response(self, response: ServerResponse, data: bytes) -> None:
         """From a thread other than the loop's: hand a streamed part of ``response`` to the
         loop, then wait while the client reads nothing (the transport paused writing) or
         more than ``MAX_POSTED_BYTES`` wait for the loop. So a plain ``def`` handler that
@@ -426,10 +378,9 @@ class HTTPConnection(asyncio.Protocol):
         size = len(data)
         with flow:
             self._posted += size
-        try:
-            self.loop.call_soon_threadsafe(self._write_posted, response, data, size)
-        except RuntimeError:  # the loop is closed: so is the connection
+        if self.loop.is_closed():  # so is the connection
             return
+        call_soon_on_loop(self.loop, self._write_posted, response, data, size)
         timeout = self.options.write_timeout
         with flow:
             while not self._closed and (self._writing_paused or self._posted > MAX_POSTED_BYTES):
@@ -438,15 +389,12 @@ class HTTPConnection(asyncio.Protocol):
                     break
             else:
                 return
-        try:
-            self.loop.call_soon_threadsafe(self._write_timed_out)
-        except RuntimeError:
-            pass
+        call_soon_on_loop(self.loop, self._write_timed_out)
         raise ConnectionError(f"the client read nothing for {timeout} s (ServerOptions.write_timeout): "
                               "the connection is dropped")
 
     def _write_posted(self, response: ServerResponse, data: bytes, size: int) -> None:
-        self.response_write(response, data)
+        self.write_response(response, data)
         flow = self._flow
         with flow:  # type: ignore[union-attr]
             self._posted -= size
@@ -462,7 +410,7 @@ class HTTPConnection(asyncio.Protocol):
         self._wake_writers()
 
     def abort_response(self, response: ServerResponse) -> None:
-        """The response cannot be completed (ServerResponse._abort): close the connection
+        """The response cannot be completed (ServerResponse.abort): close the connection
         after what was already written, so the client sees it cut short."""
         if response is self._current and not self._closed:
             self._close()
@@ -473,7 +421,7 @@ class HTTPConnection(asyncio.Protocol):
             with flow:
                 flow.notify_all()
 
-    def response_complete(self, response: ServerResponse, data: bytes, keep_alive: bool) -> None:
+    def complete_response(self, response: ServerResponse, data: bytes, keep_alive: bool) -> None:
         if response is not self._current or self._closed:
             return
         transport = self.transport
@@ -482,7 +430,7 @@ class HTTPConnection(asyncio.Protocol):
         self._current = None
         monitor = Monitor.delegate
         if monitor is not None:
-            notify(monitor.finished, response._request, response, self.loop)
+            notify(monitor.finished, response.request, response, self.loop)
         if not keep_alive:
             self._close()
         elif not self._processing:
@@ -514,7 +462,7 @@ class HTTPConnection(asyncio.Protocol):
         if deadline is None or now < deadline or self._closed or self._upgraded is not None:
             return
         self._deadline = None
-        if self._deadline_answer is not None:
+        if self._answer_408_on_deadline:
             self._failed = True
             self._queue.clear()
             what = "request body" if self._in_body else "request head"
@@ -523,7 +471,7 @@ class HTTPConnection(asyncio.Protocol):
             self._close()
 
     # --- upgrade ---------------------------------------------------------------
-    def _upgrade(self, request: ServerRequest) -> bool:
+    def _hand_over(self, request: ServerRequest) -> bool:
         """Hand the connection to an upgrade factory; False if none takes the request's token."""
         tokens = request.headers.first("Upgrade") or ""
         factory = None
@@ -541,8 +489,8 @@ class HTTPConnection(asyncio.Protocol):
             return False
         self._upgrade_buffer = None
         self._deadline = None
-        handover = UpgradeHandover(request, self.transport, leftover, self.server,  # type: ignore[arg-type]
-                                   self._set_upgraded, self._forget)
+        handover = UpgradeHandover(request, self.transport, leftover, self.loop,  # type: ignore[arg-type]
+                                   self.loop_thread, self._set_upgraded, self._forget)
         try:
             rejection = factory.upgrade(handover)
         except Exception:  # noqa: BLE001
@@ -576,9 +524,8 @@ class HTTPConnection(asyncio.Protocol):
             self._upgraded.shutdown()
         else:
             self._pause_reading()
-            current = self._current
-            if current is not None and not current._headers_sent:
-                current._keep_alive = False  # its head says Connection: close
+            if self._current is not None:
+                self._current.close_after()  # its head says Connection: close, if not out yet
             self.close_if_idle()
 
     def close_if_idle(self) -> None:

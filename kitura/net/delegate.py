@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import asyncio
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 if TYPE_CHECKING:
     from .request import ServerRequest
@@ -21,3 +22,11 @@ class ServerDelegate:
 
     def handle(self, request: "ServerRequest", response: "ServerResponse") -> Any:
         raise NotImplementedError("a ServerDelegate must implement handle(request, response)")
+
+    def loop_entry(self, loop: asyncio.AbstractEventLoop
+                   ) -> Optional[Callable[["ServerRequest", "ServerResponse"], None]]:
+        """Optional: a plain function the server calls for each request on ``loop``'s
+        thread instead of ``handle`` (no coroutine per request; it must not block, and
+        hands blocking work to the workers itself). Asked once, when the server listens
+        or gets this delegate. None (the default): ``handle`` is called."""
+        return None

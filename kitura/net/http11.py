@@ -6,6 +6,7 @@ Status lines for every code are built once at import; a response head is one
 
 from __future__ import annotations
 
+import os
 import time
 from email.utils import formatdate
 from typing import Callable, Iterable
@@ -76,11 +77,16 @@ def py_join_head(line: bytes, entries: dict[str, list], tail: list[bytes]) -> by
     return b"".join([line, header_lines(entries.values()), *tail, b"\r\n"])
 
 
-c_join_head: Callable[[bytes, dict, list], bytes | None] | None
-try:
-    from ._speedups import join_head as c_join_head  # type: ignore[import-not-found,no-redef,unused-ignore]
-except ImportError:  # the optional extension was not built
-    c_join_head = None
+#: ``KITURA_NO_EXTENSIONS=1`` in the environment: use the pure-Python twins even where
+#: the C extension was built (as aiohttp's AIOHTTP_NO_EXTENSIONS; CI runs the suite so).
+NO_EXTENSIONS = bool(os.environ.get("KITURA_NO_EXTENSIONS"))
+
+c_join_head: Callable[[bytes, dict, list], bytes | None] | None = None
+if not NO_EXTENSIONS:
+    try:
+        from ._speedups import join_head as c_join_head  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:  # the optional extension was not built
+        pass
 
 
 def join_head(line: bytes, entries: dict[str, list], tail: list[bytes]) -> bytes:

@@ -16,6 +16,8 @@ import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
 
+from .supervisor import serve_in_workers
+
 if TYPE_CHECKING:
     from .server import HTTPServer
 
@@ -91,8 +93,7 @@ class ListenerGroup:
         """
         count = resolve_workers(workers)
         if count > 1:
-            from .supervisor import serve_in_workers
-            serve_in_workers(list(cls._servers), count)
+            serve_in_workers(list(cls._servers), count, cls.wait_for_listeners)
             return True
         with _signals(_raise_stop, sigint=False):
             try:

@@ -13,6 +13,7 @@ Code that already runs its own loop can serve on it instead (``HTTPServer.listen
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import threading
@@ -22,7 +23,8 @@ from .workers import WorkerPool
 
 __all__ = [
     "get_loop", "run_in_loop", "run_in_worker", "worker_pool", "start_coroutine",
-    "new_event_loop", "note_loop_thread", "on_loop_thread", "drive_coroutine", "release_loop",
+    "new_event_loop", "note_loop_thread", "on_loop_thread", "drive_coroutine", "call_on_loop",
+    "call_soon_on_loop", "release_loop",
 ]
 
 T = TypeVar("T")
@@ -134,23 +136,47 @@ def run_in_worker(fn: Callable[..., T], *args: Any) -> Awaitable[T]:
     return asyncio.get_running_loop().run_in_executor(worker_pool(), fn, *args)
 
 
-def start_coroutine(coro: Coroutine[Any, Any, Any],
-                    on_error: Callable[[BaseException], None]) -> None:
-    """Run ``coro`` eagerly: its first step runs now, on the caller's stack.
+def call_on_loop(loop: asyncio.AbstractEventLoop, loop_thread: int, fn: Callable[..., Any], *args: Any) -> None:
+    """Call ``fn(*args)`` now when on ``loop``'s thread (``loop_thread``), else on the loop's
+    next turn. A closed loop is ignored: whatever ``fn`` would act on closed with it."""
+    if threading.get_ident() == loop_thread:
+        fn(*args)
+        return
+    try:
+        loop.call_soon_threadsafe(fn, *args)
+    except RuntimeError:  # the loop is closed
+        pass
+
+
+def call_soon_on_loop(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> None:
+    """``loop.call_soon_threadsafe(fn, *args)`` from a thread known not to be the loop's,
+    ignoring a closed loop (as ``call_on_loop``)."""
+    try:
+        loop.call_soon_threadsafe(fn, *args)
+    except RuntimeError:  # the loop is closed
+        pass
+
+
+def start_coroutine(coro: Coroutine[Any, Any, Any], on_error: Callable[..., None],
+                    *error_args: Any) -> "asyncio.Task[None] | None":
+    """Run ``coro`` eagerly, on the loop thread: its first step runs now, on the caller's stack.
 
     A handler that never awaits anything pending (the common ``async def handle`` that
     answers at once) finishes without a Task being created, which saves several
-    microseconds a request. A coroutine that does suspend is driven on by a Task.
-    ``on_error`` gets any exception it raises.
+    microseconds a request. A coroutine that does suspend is driven on by a Task, which
+    is returned (None when it finished at once). ``on_error(*error_args, exc)`` gets any
+    exception it raises (the arguments spare the caller a ``partial`` per call).
     """
     try:
         yielded = coro.send(None)
     except StopIteration:
-        return
+        return None
     except BaseException as exc:  # noqa: BLE001 - reported to the caller's handler
-        on_error(exc)
-        return
-    asyncio.get_running_loop().create_task(drive_coroutine(coro, yielded, on_error))
+        on_error(*error_args, exc)
+        return None
+    if error_args:
+        on_error = functools.partial(on_error, *error_args)
+    return asyncio.get_running_loop().create_task(drive_coroutine(coro, yielded, on_error))
 
 
 async def drive_coroutine(coro: Coroutine[Any, Any, Any], yielded: Any,

@@ -24,7 +24,7 @@ class ServerRequest:
     __slots__ = (
         "method", "url", "remote_address", "http_version_major", "http_version_minor",
         "_raw_headers", "_headers", "_body", "_body_pos", "_scheme", "_url_url", "_local_port",
-        "keep_alive", "_upgrade", "__weakref__",
+        "keep_alive", "wants_upgrade", "__weakref__",
     )
 
     def __init__(
@@ -50,7 +50,8 @@ class ServerRequest:
         self._url_url: SplitResult | None = None
         self._local_port = local_port
         self.keep_alive = True
-        self._upgrade: bytes | None = None
+        #: Added member: the request asks to switch protocols (``Connection: upgrade``).
+        self.wants_upgrade = False
 
     @property
     def headers(self) -> HeadersContainer:

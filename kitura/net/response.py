@@ -11,18 +11,22 @@ thread under the response's lock and handed to the loop.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from threading import Lock, get_ident
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Protocol, Union
 
 from .headers import HeadersContainer
 from .http11 import LAST_CHUNK, NO_BODY_STATUSES, STATUS_LINES, date_line, encode_chunk, join_head, status_line
+from .loop import call_on_loop, call_soon_on_loop
 from .status import HTTPStatusCode
 
 if TYPE_CHECKING:
-    from .connection import HTTPConnection
     from .request import ServerRequest
 
-__all__ = ["ServerResponse"]
+__all__ = ["ServerResponse", "ResponseConnection"]
+
+_log = logging.getLogger("kitura.net")
 
 Body = Union[str, bytes, bytearray, memoryview]
 
@@ -38,6 +42,29 @@ def _to_bytes(data: Body) -> bytes:
     raise TypeError(f"a response body must be str or bytes, not {type(data).__name__}")
 
 
+class ResponseConnection(Protocol):
+    """What a ``ServerResponse`` needs of its connection (``HTTPConnection`` is one).
+
+    Every method runs on the loop thread and ignores a response that is no longer the
+    connection's current one (the connection closed, or it was answered already).
+    """
+
+    loop: asyncio.AbstractEventLoop
+    loop_thread: int
+
+    def write_response(self, response: "ServerResponse", data: bytes) -> None:
+        """Write a part of the response now."""
+
+    def post_response(self, response: "ServerResponse", data: bytes) -> None:
+        """From another thread: hand a part to the loop, waiting while the client reads nothing."""
+
+    def complete_response(self, response: "ServerResponse", data: bytes, keep_alive: bool) -> None:
+        """Write the last part; then answer the next request, or close."""
+
+    def abort_response(self, response: "ServerResponse") -> None:
+        """Close the connection after what was written (the answer is cut short)."""
+
+
 class ServerResponse:
     """Kitura's ``ServerResponse``: ``status_code``, ``headers``, ``write(from_=)``, ``end()``, ``reset()``."""
 
@@ -45,7 +72,7 @@ class ServerResponse:
                  "_keep_alive", "_no_body", "_lock", "_pending", "_pending_size", "_flush_scheduled", "_in_step",
                  "__weakref__")
 
-    def __init__(self, conn: "HTTPConnection | None", request: "ServerRequest") -> None:
+    def __init__(self, conn: "ResponseConnection | None", request: "ServerRequest") -> None:
         self._conn = conn
         self._request = request
         self._status = 200
@@ -59,7 +86,9 @@ class ServerResponse:
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._flush_scheduled = False
-        self._in_step = False  # the connection runs the handler's first step on the loop
+        # A new response is inside its handler's first step, run on the loop by the
+        # connection, until the connection calls finish_step().
+        self._in_step = True
 
     # --- status ------------------------------------------------------------
     @property
@@ -121,17 +150,24 @@ class ServerResponse:
             return
         if out:
             if get_ident() == conn.loop_thread:
-                conn.response_write(self, out)
+                conn.write_response(self, out)
             else:
-                conn.post_write(self, out)  # waits while the client is not reading
+                conn.post_response(self, out)  # waits while the client is not reading
         elif schedule:
             if get_ident() == conn.loop_thread:
-                # Inside the handler's first step the connection flushes after the step,
-                # if the response is still open then: same turn, no callback per request.
+                # Inside the handler's first step finish_step() flushes, if the response
+                # is still open then: same turn, no callback per request.
                 if not self._in_step:
                     conn.loop.call_soon(self._deferred_flush)
             else:
-                conn.loop.call_soon_threadsafe(self._deferred_flush)
+                call_soon_on_loop(conn.loop, self._deferred_flush)
+
+    def finish_step(self) -> None:
+        """The connection ran the handler's first step (on the loop): flush what it
+        wrote without ending, on the loop's next turn, unless ``end()`` came first."""
+        self._in_step = False
+        if self._flush_scheduled and not self._ended:
+            self._conn.loop.call_soon(self._deferred_flush)  # type: ignore[union-attr]
 
     def _flush_pending(self) -> bytes:
         """The head (chunked) and what was written so far. Call with the lock held."""
@@ -153,7 +189,7 @@ class ServerResponse:
                 return
             out = self._flush_pending()
         if self._conn is not None:
-            self._conn.response_write(self, out)
+            self._conn.write_response(self, out)
 
     def end(self, text: Body | None = None) -> None:
         """Complete the response (with ``text`` as the last part of the body, if given)."""
@@ -178,27 +214,41 @@ class ServerResponse:
             self._ended = True
         conn = self._conn
         if conn is not None:
-            if get_ident() == conn.loop_thread:
-                conn.response_complete(self, out, self._keep_alive)
+            if get_ident() == conn.loop_thread:  # the common case, without a call_on_loop frame
+                conn.complete_response(self, out, self._keep_alive)
             else:
-                try:
-                    conn.loop.call_soon_threadsafe(conn.response_complete, self, out, self._keep_alive)
-                except RuntimeError:  # the loop is closed: so is the connection
-                    pass
+                call_soon_on_loop(conn.loop, conn.complete_response, self, out, self._keep_alive)
 
-    def _abort(self) -> None:
+    def abort(self) -> None:
         """Cut the connection (from any thread): the response cannot be completed, e.g. the
         source of a body whose length was announced failed after part of it went out."""
         conn = self._conn
-        if conn is None:
+        if conn is not None:
+            call_on_loop(conn.loop, conn.loop_thread, conn.abort_response, self)
+
+    def close_after(self) -> None:
+        """Close the connection after this response (its head says ``Connection: close``),
+        unless the head went out already; on the loop thread (a graceful stop uses it)."""
+        if not self._headers_sent:
+            self._keep_alive = False
+
+    def fail(self, error: BaseException) -> None:
+        """The handler raised ``error`` (from any thread): log it and answer 500, or cut
+        the connection when part of the answer is already out."""
+        _log.error("Error in the handler of %r", self._request, exc_info=(type(error), error, error.__traceback__))
+        conn = self._conn
+        if conn is not None:
+            call_on_loop(conn.loop, conn.loop_thread, self._answer_failure)
+
+    def _answer_failure(self) -> None:
+        if self._ended:
             return
-        if get_ident() == conn.loop_thread:
-            conn.abort_response(self)
-        else:
-            try:
-                conn.loop.call_soon_threadsafe(conn.abort_response, self)
-            except RuntimeError:  # the loop is closed: so is the connection
-                pass
+        if self._headers_sent:
+            self.abort()  # part of the answer is out: the only honest end is to cut it
+            return
+        self.reset()
+        self.status_code = 500  # type: ignore[assignment]
+        self.end()
 
     def reset(self) -> None:
         """Forget the status and headers set so far (only before the head was sent)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import inspect
 import logging
 import os
 import socket
@@ -23,6 +22,7 @@ from .delegate import ServerDelegate
 from .listener_group import ListenerGroup
 from .loop import get_loop, note_loop_thread, on_loop_thread, run_in_loop
 from .options import KeepAliveState, ServerOptions
+from .serving import ServingState, make_dispatch
 from .tls import SSLConfiguration
 
 __all__ = ["HTTPServer", "ServerState"]
@@ -76,8 +76,6 @@ class HTTPServer:
 
     def __init__(self) -> None:
         self._delegate: Optional[ServerDelegate] = None
-        self._loop_entry: Any = None
-        self._handler_is_async = False
         self.options = ServerOptions()
         self.keep_alive_state = KeepAliveState.UNLIMITED
         self.ssl_config: Optional[SSLConfiguration] = None
@@ -86,11 +84,10 @@ class HTTPServer:
         self.address: Optional[str] = None
         self.unix_domain_socket_path: Optional[str] = None
         self.state = ServerState.UNKNOWN
-        self._ssl_context: Any = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._loop_thread = 0
         self._server: Optional[asyncio.AbstractServer] = None
-        self._connections: set[HTTPConnection] = set()
+        #: What the connections share with this server; made by listen (see serving.py).
+        self.serving: Optional[ServingState] = None
         self._sweeper: Optional[asyncio.TimerHandle] = None
         self._callbacks: dict[str, list[Callable[..., Any]]] = {
             "started": [], "stopped": [], "failed": [], "client_connection_failed": [],
@@ -108,17 +105,15 @@ class HTTPServer:
         if delegate is not None and not callable(getattr(delegate, "handle", None)):
             raise TypeError("a server delegate needs a handle(request, response) method")
         self._delegate = delegate
-        handle = getattr(delegate, "handle", None)
-        self._handler_is_async = inspect.iscoroutinefunction(handle)
-        # A delegate may offer a plain function the connection calls on the loop thread
-        # instead of starting handle() as a coroutine (the Router does: see architecture.md).
-        entry = getattr(delegate, "_loop_entry", None)
-        self._loop_entry = entry() if callable(entry) else None
+        serving = self.serving
+        if serving is not None:  # already listening: requests from now on go to this one
+            serving.dispatch = make_dispatch(delegate, serving.loop)
 
     @property
     def connection_count(self) -> int:
         """Connections open now (HTTP and upgraded), as counted against ``connection_limit``."""
-        return len(self._connections)
+        serving = self.serving
+        return len(serving.connections) if serving is not None else 0
 
     # --- lifecycle callbacks (chainable) ----------------------------------------
     def started(self, callback: Callable[[], Any]) -> "HTTPServer":
@@ -190,20 +185,26 @@ class HTTPServer:
             raise RuntimeError("this server is already listening; stop() it first")
         loop = asyncio.get_running_loop()
         self._loop = loop
-        self._loop_thread = note_loop_thread(loop)
         self.address = address
         self.unix_domain_socket_path = unix_domain_socket_path
         try:
-            self._ssl_context = self.ssl_config.ssl_context() if self.ssl_config is not None else None
+            serving = self.serving = ServingState(
+                options=self.options, loop=loop, loop_thread=note_loop_thread(loop),
+                dispatch=make_dispatch(self._delegate, loop),
+                client_connection_failed=self._client_connection_failed,
+                ssl_context=self.ssl_config.ssl_context() if self.ssl_config is not None else None,
+                max_requests=self.keep_alive_state.max_requests,
+                unix_domain_socket_path=unix_domain_socket_path,
+            )
             inherited, self._inherited_sockets = self._inherited_sockets, None
             if inherited is not None:  # a worker process: serve the sockets bound before the fork
-                self._server = await _serve_on(loop, lambda: HTTPConnection(self, loop), inherited)
+                self._server = await _serve_on(loop, lambda: HTTPConnection(serving), inherited)
             elif unix_domain_socket_path is not None:
                 self._server = await loop.create_unix_server(
-                    lambda: HTTPConnection(self, loop), path=unix_domain_socket_path, backlog=1024)
+                    lambda: HTTPConnection(serving), path=unix_domain_socket_path, backlog=1024)
             else:
                 self._server = await loop.create_server(
-                    lambda: HTTPConnection(self, loop), host=address, port=on, backlog=1024,
+                    lambda: HTTPConnection(serving), host=address, port=on, backlog=1024,
                     reuse_address=True, reuse_port=self.allow_port_reuse or None)
         except BaseException as exc:
             self.state = ServerState.FAILED
@@ -252,7 +253,7 @@ class HTTPServer:
         server.close()  # type: ignore[union-attr]
         # Connections this process accepted before the fork are finished here.
         await self._drain(self.options.shutdown_timeout)
-        for conn in list(self._connections):
+        for conn in list(self._open_connections()):
             conn.shutdown()
         ListenerGroup._remove(self)
         return sockets
@@ -293,7 +294,7 @@ class HTTPServer:
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None
-        for conn in list(self._connections):
+        for conn in list(self._open_connections()):
             try:
                 conn.shutdown()
             except Exception:  # noqa: BLE001
@@ -304,9 +305,14 @@ class HTTPServer:
             pass
         self._stopped()
 
+    def _open_connections(self) -> set[Any]:
+        """The live set of open connections (empty before the first listen)."""
+        serving = self.serving
+        return serving.connections if serving is not None else set()
+
     async def _drain(self, grace: float) -> None:
         """Let the open connections finish for up to ``grace`` seconds (the listener is closed)."""
-        connections = self._connections
+        connections = self._open_connections()
         if connections:
             _log.info("Draining %d connection(s) on port %s (up to %g s)", len(connections), self.port, grace)
         for conn in list(connections):
@@ -337,7 +343,7 @@ class HTTPServer:
     def _sweep(self) -> None:
         """Once a second: expire header and keep-alive deadlines (one timer for all connections)."""
         now = self._loop.time()  # type: ignore[union-attr]
-        for conn in list(self._connections):
+        for conn in list(self.serving.connections):  # type: ignore[union-attr]
             conn.check_deadline(now)
         if self._server is not None:
             self._schedule_sweep()

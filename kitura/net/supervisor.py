@@ -30,9 +30,8 @@ import sys
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .listener_group import ListenerGroup
 from .loop import get_loop, release_loop, run_in_loop
 
 if TYPE_CHECKING:
@@ -104,9 +103,10 @@ def _bind_reuse_port(family: int, address: Any) -> socket.socket:
     return sock
 
 
-def serve_in_workers(servers: list["HTTPServer"], count: int) -> None:
+def serve_in_workers(servers: list["HTTPServer"], count: int, wait_in_worker: Callable[[], Any]) -> None:
     """Serve ``servers`` (listening here) from ``count`` forked workers until they have
-    all exited; raises SystemExit(1) when the supervisor gave up on restarting them."""
+    all exited; raises SystemExit(1) when the supervisor gave up on restarting them.
+    A worker serves until ``wait_in_worker()`` returns (``ListenerGroup.wait_for_listeners``)."""
     if threading.current_thread() is not threading.main_thread():
         raise RuntimeError("workers are forked from the main thread: call wait_for_listeners(workers=N) there")
     if not hasattr(os, "fork"):
@@ -118,7 +118,7 @@ def serve_in_workers(servers: list["HTTPServer"], count: int) -> None:
     others = [t.name for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
     if others:
         _log.warning("Forking workers while other threads run (%s): they do not exist in the workers", ", ".join(others))
-    supervisor = _Supervisor(listeners, count)
+    supervisor = _Supervisor(listeners, count, wait_in_worker)
     try:
         code = supervisor.run()
     finally:
@@ -130,8 +130,9 @@ def serve_in_workers(servers: list["HTTPServer"], count: int) -> None:
 
 
 class _Supervisor:
-    def __init__(self, listeners: list[_Listener], count: int) -> None:
+    def __init__(self, listeners: list[_Listener], count: int, wait_in_worker: Callable[[], Any]) -> None:
         self.listeners = listeners
+        self.wait_in_worker = wait_in_worker
         self.count = count
         self.children: dict[int, int] = {}  # pid -> worker index
         self.stopping = False
@@ -197,7 +198,7 @@ class _Supervisor:
         try:
             pid = os.fork()
             if pid == 0:
-                _worker_main(index, self.listeners)  # never returns
+                _worker_main(index, self.listeners, self.wait_in_worker)  # never returns
             self.children[pid] = index
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
@@ -210,7 +211,7 @@ def _describe(status: int) -> str:
     return f"exited with status {os.waitstatus_to_exitcode(status)}"
 
 
-def _worker_main(index: int, listeners: list[_Listener]) -> None:
+def _worker_main(index: int, listeners: list[_Listener], wait: Callable[[], Any]) -> None:
     global _worker_index
     _worker_index = index
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor passes Ctrl-C on as SIGTERM
@@ -221,7 +222,7 @@ def _worker_main(index: int, listeners: list[_Listener]) -> None:
         loop = get_loop()
         for listener in listeners:
             run_in_loop(listener.server._serve_sockets(listener.worker_sockets(index)), loop)
-        ListenerGroup.wait_for_listeners()
+        wait()
     except BaseException:  # noqa: BLE001 - reported, then the process ends
         _log.exception("Worker %d failed", index)
         code = 1

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Optional, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, runtime_checkable
+
+from .loop import call_on_loop
 
 if TYPE_CHECKING:
     from .request import ServerRequest
-    from .server import HTTPServer
 
 __all__ = [
     "ConnectionUpgrader", "ConnectionUpgradeFactory", "UpgradeHandover", "UpgradeRejection",
@@ -57,15 +58,17 @@ class ConnectionUpgradeFactory(Protocol):
 class UpgradeHandover:
     """Everything a factory needs to take over a connection, and nothing more."""
 
-    __slots__ = ("request", "transport", "leftover", "server", "_release", "_register", "taken")
+    __slots__ = ("request", "transport", "leftover", "loop", "loop_thread", "_release", "_register", "taken")
 
     def __init__(self, request: "ServerRequest", transport: asyncio.Transport, leftover: bytes,
-                 server: "HTTPServer", register: Callable[[UpgradedProtocol], None],
-                 release: Callable[[], None]) -> None:
+                 loop: asyncio.AbstractEventLoop, loop_thread: int,
+                 register: Callable[[UpgradedProtocol], None], release: Callable[[], None]) -> None:
         self.request = request
         self.transport = transport
         self.leftover = leftover
-        self.server = server
+        #: The loop the connection lives on, and the ident of its thread.
+        self.loop = loop
+        self.loop_thread = loop_thread
         self._register = register
         self._release = release
         self.taken = False
@@ -85,6 +88,11 @@ class UpgradeHandover:
         if self.leftover:
             data, self.leftover = self.leftover, b""
             protocol.data_received(data)
+
+    def on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Call ``fn(*args)`` on the connection's loop: now when on its thread, else on
+        its next turn (ignored once the loop is closed)."""
+        call_on_loop(self.loop, self.loop_thread, fn, *args)
 
     def release(self) -> None:
         """Free the connection's slot in the server (call once, from connection_lost)."""

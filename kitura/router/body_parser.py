@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from .query import parse_query, parse_query_multi
 from .request import RouterRequest
-from .walker import run_sync
+from .steps import BLOCKING, Steps, walk_steps
 
 __all__ = ["BodyParser", "BodyParserMultiValue", "ParsedBody", "Part"]
 
@@ -259,22 +259,16 @@ class BodyParser:
 
     multi_value = False
 
-    async def handle(self, request: RouterRequest, response: Any, next: Callable[[], None]) -> None:
+    @walk_steps
+    def handle(self, request: RouterRequest, response: Any, next: Callable[[], None]) -> Steps:
+        """Parse the body into ``request.body`` (a large one on a worker thread), then ``next()``."""
         content_type = self._content_type(request)
         if content_type is not None:
             data = request.body_bytes()
             if len(data) > _OFFLOAD_SIZE:
-                request.body = await run_sync(self.parse_data, data, content_type)
+                request.body = yield BLOCKING, (self.parse_data, (data, content_type))
             else:
                 request.body = self.parse_data(data, content_type)
-            request.has_body_parser_been_used = True
-        next()
-
-    def _handle_in_worker(self, request: RouterRequest, response: Any, next: Callable[[], None]) -> None:
-        # handle() for a chain that already runs on a worker thread (see walker.py).
-        content_type = self._content_type(request)
-        if content_type is not None:
-            request.body = self.parse_data(request.body_bytes(), content_type)
             request.has_body_parser_been_used = True
         next()
 

@@ -35,11 +35,11 @@ from kitura.contracts import TypeSafeMiddleware
 
 from .codec import _type_name, decode_query
 from .coders import JSONEncoder, select_decoder, select_encoder
-from .element import HandlerEntry, RouterElement, RouterMethod, is_async_callable
+from .element import HandlerEntry, RouterElement, RouterMethod
 from .errors import DecodingError, RequestError
 from .request import RouterRequest
 from .response import RouterResponse
-from .walker import _AWAIT, _FUTURE, _SYNC, drive_on_loop
+from .steps import AWAIT, BLOCKING, FUTURE, Dispatch, is_async_callable
 
 if TYPE_CHECKING:
     from .router import Router
@@ -433,19 +433,18 @@ def _run_handed_over(box: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> N
     fn(*args)          # on return nothing here holds the completion: only fn, if it kept it
 
 
-def _call(fn: Callable[..., Any], args: tuple[Any, ...], fn_is_async: bool,
-          on_loop: bool) -> Generator[Any, Any, None]:
+def _call(fn: Callable[..., Any], args: tuple[Any, ...], fn_is_async: bool) -> Generator[Any, Any, None]:
     if fn_is_async:
-        yield (_AWAIT, fn(*args))
-    elif on_loop:
-        # Through a box the worker empties: a worker pool's job may outlive the call, and must
-        # not keep the completion alive (a dropped completion ends the response).
-        yield (_SYNC, (_run_handed_over, ([(fn, args)],)))
+        yield (AWAIT, fn(*args))
     else:
-        fn(*args)
+        # A plain def blocks: the walk's driver runs it on a worker thread (inline when the
+        # walk already runs on one). Through a box it empties: a worker pool's job may
+        # outlive the call, and must not keep the completion alive (a dropped completion
+        # ends the response).
+        yield (BLOCKING, (_run_handed_over, ([(fn, args)],)))
 
 
-def _codable_walk(router: "Router", route: CodableRoute, fn_is_async: bool, success: int, on_loop: bool,
+def _codable_walk(router: "Router", route: CodableRoute, fn_is_async: bool, success: int,
                   request: RouterRequest, response: RouterResponse,
                   next: Callable[[], None]) -> Generator[Any, Any, None]:
     values: list[Any] = []
@@ -454,12 +453,12 @@ def _codable_walk(router: "Router", route: CodableRoute, fn_is_async: bool, succ
             completion = _MiddlewareCompletion()
             future = _released_with(completion)
             handle = a.type.handle
-            call = _call(handle, (request, response, completion), is_async_callable(handle), on_loop)
+            call = _call(handle, (request, response, completion), is_async_callable(handle))
             del completion             # held by the middleware alone from here
             yield from call
             del call
             if not future.done():
-                yield (_FUTURE, future)
+                yield (FUTURE, future)
             if future.result() is _RELEASED:
                 return                 # dropped uncalled: the walk ends the response (503)
             instance, error = future.result()
@@ -479,12 +478,12 @@ def _codable_walk(router: "Router", route: CodableRoute, fn_is_async: bool, succ
             return
     responder = _Responder(router, request, response, success)
     future = _released_with(responder)
-    call = _call(route.handler, (*values, responder), fn_is_async, on_loop)
+    call = _call(route.handler, (*values, responder), fn_is_async)
     del responder                  # held by the handler alone from here
     yield from call
     del call
     if not future.done():
-        yield (_FUTURE, future)
+        yield (FUTURE, future)
     if future.result() is _RELEASED:
         return                     # dropped uncalled: the walk ends the response (503)
     next()
@@ -500,11 +499,9 @@ def make_codable_element(router: "Router", method: RouterMethod, path: str | Non
     success = _SUCCESS_STATUS.get(method, 200)
     fn_is_async = is_async_callable(fn)
 
-    async def codable_handler(request: RouterRequest, response: RouterResponse, next: Callable[[], None]) -> None:
-        await drive_on_loop(_codable_walk(router, route, fn_is_async, success, True, request, response, next),
-                            response)
-
-    entry = HandlerEntry(codable_handler, is_async=True, name=getattr(fn, "__qualname__", repr(fn)),
-                         kind="dual" if fn_is_async else "sync",
-                         gen_fn=partial(_codable_walk, router, route, fn_is_async, success, False))
+    # One walk generator, run by either driver (steps.py); a plain def handler makes the
+    # Router walk the chain on a worker thread (BLOCKING_STEPS), where it then runs inline.
+    entry = HandlerEntry(partial(_codable_walk, router, route, fn_is_async, success),
+                         Dispatch.STEPS if fn_is_async else Dispatch.BLOCKING_STEPS,
+                         name=getattr(fn, "__qualname__", repr(fn)))
     return RouterElement(method, route.path, [entry], False, router.merge_parameters)

@@ -1,20 +1,18 @@
 """RouterMethod and RouterElement: one registered route (method, pattern, handlers).
 
 A RouterElement compiles its pattern once at registration (``pattern.py``) and
-knows, for each handler, whether it is a coroutine function (run on the event
-loop) or a plain function (run on the worker pool). Matching only; walking the
-chain is ``walker.py``.
+knows, for each handler, how it is run (its ``Dispatch``, steps.py). Matching only;
+walking the chain is ``walker.py``.
 """
 from __future__ import annotations
 
 import enum
-import functools
-import inspect
 from typing import Any, Callable
 
 from .pattern import CompiledPattern, compile_pattern, normalize_pattern
+from .steps import Dispatch, dispatch_of
 
-__all__ = ["RouterMethod", "RouterElement", "HandlerEntry", "is_async_callable"]
+__all__ = ["RouterMethod", "RouterElement", "HandlerEntry"]
 
 
 class RouterMethod(enum.StrEnum):
@@ -63,43 +61,21 @@ _BY_VALUE: dict[str, RouterMethod] = {m.value: m for m in RouterMethod}
 _BY_VALUE["M-SEARCH"] = RouterMethod.M_SEARCH   # the method on the wire (SSDP); Kitura's raw value is MSEARCH
 
 
-def is_async_callable(fn: Any) -> bool:
-    """True for ``async def`` functions, bound methods, partials and objects with ``async def __call__``."""
-    while isinstance(fn, functools.partial):
-        fn = fn.func
-    if inspect.iscoroutinefunction(fn):
-        return True
-    call = getattr(fn, "__call__", None)
-    return call is not None and not inspect.isfunction(fn) and inspect.iscoroutinefunction(call)
-
-
 class HandlerEntry:
-    """One handler or middleware of an element: ``fn(request, response, next)``.
+    """One handler or middleware of an element, as the walk runs it: ``fn`` and its
+    ``dispatch`` (see steps.py), both fixed at registration."""
 
-    ``kind`` says where it wants to run: ``"async"`` (an ``async def``: the event
-    loop), ``"sync"`` (a plain ``def``: a worker thread, it may block) or ``"dual"``
-    (built-ins that run well in either place). The optional ``sync_fn`` (a plain
-    function) and ``gen_fn`` (a generator function, see walker.py) are what the
-    worker-thread walk calls instead of ``fn``; ``router`` is set for sub-routers.
-    """
+    __slots__ = ("fn", "dispatch", "name")
 
-    __slots__ = ("fn", "is_async", "name", "kind", "sync_fn", "gen_fn", "router")
-
-    def __init__(self, fn: Callable[..., Any], is_async: bool | None = None, name: str | None = None, *,
-                 kind: str | None = None, sync_fn: Callable[..., Any] | None = None,
-                 gen_fn: Callable[..., Any] | None = None, router: Any = None) -> None:
-        self.fn = fn
-        self.is_async = is_async_callable(fn) if is_async is None else is_async
+    def __init__(self, fn: Callable[..., Any], dispatch: Dispatch | None = None, name: str | None = None) -> None:
         self.name = name or getattr(fn, "__qualname__", None) or repr(fn)
-        self.sync_fn = sync_fn
-        self.gen_fn = gen_fn
-        self.router = router
-        if kind is None:
-            kind = "dual" if (sync_fn is not None or gen_fn is not None) else ("async" if self.is_async else "sync")
-        self.kind = kind
+        if dispatch is None:
+            fn, dispatch = dispatch_of(fn)
+        self.fn = fn
+        self.dispatch = dispatch
 
     def __repr__(self) -> str:
-        return f"<HandlerEntry {self.name} {self.kind}>"
+        return f"<HandlerEntry {self.name} {self.dispatch.value}>"
 
 
 class RouterElement:

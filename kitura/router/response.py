@@ -7,7 +7,6 @@ any thread; the chain waiting on it is woken on the event loop.
 """
 from __future__ import annotations
 
-import http
 import json as _json
 import logging
 import os
@@ -19,12 +18,16 @@ from .content_type import ContentType
 from .cookies import AdditionalCookieAttribute, Cookie, ResponseCookies
 from .element import RouterMethod
 from .headers import Headers
+from .paths import absolute_path
+from .status import status_enum, status_phrase, status_value
+from .templating import TemplatingError
+from .workers import submit_to_worker
 
 if TYPE_CHECKING:
     from .request import RouterRequest
     from .router import Router
 
-__all__ = ["RouterResponse", "status_phrase", "status_value"]
+__all__ = ["RouterResponse", "status_phrase", "status_value"]  # the status helpers live in status.py
 
 logger = logging.getLogger("kitura.router")
 
@@ -40,39 +43,6 @@ STREAM_FILES_OVER = 1024 * 1024
 _FILE_CHUNK = 256 * 1024
 _TEXT_UTF8 = "text/plain; charset=utf-8"
 _JS_IDENT_SANITIZER = re.compile(r"[^\[\]\w$.]")
-
-
-def status_value(code: Any) -> int:
-    """An int status from an int, an ``HTTPStatusCode`` or ``http.HTTPStatus``."""
-    if isinstance(code, int):
-        return int(code)
-    value = getattr(code, "value", code)
-    return int(value)
-
-
-def status_phrase(code: int) -> str:
-    """The reason phrase for a status code (kitura.net's table, else the standard library's)."""
-    try:
-        from kitura.net import HTTP
-        phrase = HTTP.status_codes.get(code)
-        if phrase:
-            return phrase
-    except Exception:  # pragma: no cover - kitura.net missing or different
-        pass
-    try:
-        return http.HTTPStatus(code).phrase
-    except ValueError:
-        return ""
-
-
-def _status_enum(code: int) -> Any:
-    try:
-        from kitura.net import HTTPStatusCode
-        value = HTTPStatusCode(code)
-    except Exception:  # pragma: no cover - kitura.net missing, or an unlisted code
-        return code
-    # kitura.net answers UNKNOWN for a code it has no name for: keep the number then.
-    return value if value.value == code else code
 
 
 def to_json_bytes(obj: Any) -> bytes:
@@ -111,7 +81,7 @@ class RouterResponse:
     @property
     def status_code(self) -> Any:
         """The status as an ``HTTPStatusCode`` (``UNKNOWN`` until set or sent)."""
-        return _status_enum(self._status)
+        return status_enum(self._status)
 
     @status_code.setter
     def status_code(self, code: Any) -> None:
@@ -178,7 +148,6 @@ class RouterResponse:
         elif file_name is not None:
             self._send_file(os.fspath(file_name))
         elif download is not None:
-            from .static_files import absolute_path
             path = os.fspath(download)
             self._send_file(absolute_path(path))
             self.headers.add_attachment(for_=path)
@@ -254,7 +223,6 @@ class RouterResponse:
         passes a dataclass (or list) as the context (under ``for_key`` when given).
         Raises ``TemplatingError`` when no engine fits or the template fails.
         """
-        from .templating import TemplatingError
         if with_ is not _MISSING:
             encoded = to_jsonable(with_)
             if for_key is not None:
@@ -359,7 +327,7 @@ class RouterResponse:
         try:
             if file_body is not None and not is_head:
                 # Streamed from disk by a worker (kitura.net's write() waits for the client).
-                _submit_to_worker(_stream_file, sr, *file_body)
+                submit_to_worker(_stream_file, sr, *file_body)
             elif is_head or not content:
                 sr.end()
             else:
@@ -386,11 +354,6 @@ def _read_part(path: str, offset: int, length: int) -> bytes:
         return f.read(length)
 
 
-def _submit_to_worker(fn: Callable[..., Any], *args: Any) -> None:
-    from .walker import submit_to_worker
-    submit_to_worker(fn, *args)
-
-
 def _stream_file(server_response: Any, path: str, offset: int, length: int) -> None:
     """On a worker thread: write ``length`` bytes of the file, then end the response. The
     head (with Content-Length) goes out with the first part; a file that shrank since it
@@ -414,7 +377,7 @@ def _stream_file(server_response: Any, path: str, offset: int, length: int) -> N
             server_response.status_code = 500
             server_response.end()
         else:
-            server_response._abort()
+            server_response.abort()
         return
     server_response.end()
 

@@ -12,25 +12,25 @@ import inspect
 import json as _json
 import logging
 import os
-from functools import partial
-from typing import Any, Callable, Generator, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
+from urllib.parse import unquote
+
+from kitura.net import ServerDelegate
+from kitura.net.loop import start_coroutine
 
 from .codable import CodableRoute, codable_shape, make_codable_element
 from .coders import BodyDecoder, BodyEncoder, default_decoders, default_encoders
 from .element import HandlerEntry, RouterElement, RouterMethod
-from .media_type import MediaType
 from .errors import RequestError
+from .media_type import MediaType
+from .paths import absolute_path
 from .request import RouterRequest
 from .response import RouterResponse
+from .steps import Dispatch, WalkDriver
 from .swagger import swagger_document
 from .templating import TemplateEngine, TemplatingError
-from .walker import WalkDriver, drive_on_loop, record_error, submit_to_worker_soon, walk, walk_gen
-
-try:  # a Router is a kitura.net ServerDelegate
-    from kitura.net import ServerDelegate as _DelegateBase
-    from kitura.net.loop import drive_coroutine
-except ImportError:  # pragma: no cover - kitura.net not importable
-    _DelegateBase = object  # type: ignore[assignment,misc]
+from .walker import record_error, walk, walk_gen, walk_mounted
+from .workers import submit_to_worker_soon
 
 __all__ = ["Router"]
 
@@ -57,29 +57,18 @@ def _flatten(items: Iterable[Any]) -> list[Any]:
 
 def _middleware_entry(mw: Any) -> HandlerEntry:
     if isinstance(mw, Router):
-        return HandlerEntry(mw.handle, is_async=True, name=repr(mw), kind="dual", router=mw)
+        return HandlerEntry(mw.handle, Dispatch.ROUTER, name=repr(mw))
     handle = getattr(mw, "handle", None)
     if handle is None:
         if not callable(mw):
             raise TypeError(f"middleware must have handle(request, response, next) or be callable: {mw!r}")
         return HandlerEntry(mw)
-    # Built-in middleware offers a plain-function twin for the worker-thread walk; a subclass
-    # that overrides handle() does not get its parent's twin.
-    twin = getattr(mw, "_handle_in_worker", None)
-    if twin is not None:
-        cls = type(mw)
-        owner_of_handle = next(c for c in cls.__mro__ if "handle" in c.__dict__)
-        owner_of_twin = next(c for c in cls.__mro__ if "_handle_in_worker" in c.__dict__)
-        if owner_of_handle is not owner_of_twin:
-            twin = None
-    return HandlerEntry(handle, name=type(mw).__name__, sync_fn=twin)
+    return HandlerEntry(handle, name=type(mw).__name__)
 
 
 # Bumped by every registration in any router, so cached answers about a router
 # tree (are all its handlers async?) notice changes made in its sub-routers.
 _generation = 0
-# None: choose per router (the default); "loop" or "worker": force one walk (for tests).
-_force_walk: str | None = None
 
 
 def _verb(method: RouterMethod) -> Callable[..., Any]:
@@ -94,7 +83,7 @@ def _verb(method: RouterMethod) -> Callable[..., Any]:
     return verb
 
 
-class Router(_DelegateBase):
+class Router(ServerDelegate):
     """Routes requests to handlers; pass it to ``Kitura.add_http_server(with_=router)``."""
 
     def __init__(self, merge_parameters: bool = False, enable_welcome_page: bool = True) -> None:
@@ -135,28 +124,27 @@ class Router(_DelegateBase):
     def _runs_on_loop(self) -> bool:
         """True when no handler of this router tree is a plain ``def``: then requests are
         walked on the event loop; otherwise on a worker thread (see walker.py)."""
-        if _force_walk is not None:            # tests run every chain both ways
-            return _force_walk == "loop"
         cached = self._loop_mode
         if cached is not None and cached[0] == _generation:
             return cached[1]
-        result = self._tree_kind(set()) != "sync"
+        result = not self._needs_worker(set())
         self._loop_mode = (_generation, result)
         return result
 
-    def _tree_kind(self, seen: set[int]) -> str:
+    def _needs_worker(self, seen: set[int]) -> bool:
+        """True when a handler of this router tree wants a worker thread (Dispatch.needs_worker)."""
         if id(self) in seen:
-            return "async"
+            return False
         seen.add(id(self))
         entries = [e for el in self.elements for e in el.handlers]
         entries += [e for hs in self._parameter_handlers.values() for e in hs]
         for entry in entries:
-            if entry.router is not None:
-                if entry.router._tree_kind(seen) == "sync":
-                    return "sync"
-            elif entry.kind == "sync":
-                return "sync"
-        return "async"
+            if entry.dispatch is Dispatch.ROUTER:
+                if entry.fn.__self__._needs_worker(seen):
+                    return True
+            elif entry.dispatch.needs_worker:
+                return True
+        return False
 
     def _register(self, method: RouterMethod, path: Any, handlers: tuple[Any, ...], middleware: Any,
                   allow_partial_match: bool) -> Any:
@@ -288,7 +276,6 @@ class Router(_DelegateBase):
             self._set_root_paths(engine)
 
     def _set_root_paths(self, engine: TemplateEngine) -> None:
-        from .static_files import absolute_path
         engine.set_root_paths([absolute_path(self._views_path)])
 
     def add(self, template_engine: TemplateEngine, for_file_extensions: Sequence[str] = (),
@@ -322,7 +309,6 @@ class Router(_DelegateBase):
 
     def render_template(self, template: str, context: dict[str, Any], options: Any = None) -> str:
         """Render a template from ``views_path`` (what ``response.render`` calls)."""
-        from urllib.parse import unquote
         ext, resource = self._template_extension(template)
         engine = self._template_engines.get(ext)
         if engine is None:
@@ -330,7 +316,6 @@ class Router(_DelegateBase):
                 raise TemplatingError("No default template engine set and no file extension given for "
                                       f"the template {template!r}")
             raise TemplatingError(f"No template engine defined for the extension {ext!r}")
-        from .static_files import absolute_path
         file_path = os.path.join(absolute_path(self._views_path), unquote(resource))
         return engine.render(file_path, context, options, resource)
 
@@ -372,29 +357,27 @@ class Router(_DelegateBase):
             return
         await self._walk_on_loop(req, res)
 
-    def _loop_entry(self) -> Callable[[Any, Any, asyncio.AbstractEventLoop], None] | None:
-        """For kitura.net: a plain function to call on the loop thread instead of starting
-        ``handle`` as a coroutine (saves the coroutine per request). None when a subclass
-        overrides ``handle``, which must then be called."""
-        return self._serve if type(self).handle is Router.handle else None
+    def loop_entry(self, loop: asyncio.AbstractEventLoop) -> Callable[[Any, Any], None] | None:
+        """``ServerDelegate.loop_entry``: kitura.net calls the returned function on the loop
+        thread instead of starting ``handle`` as a coroutine (saves the coroutine per
+        request). None when a subclass overrides ``handle``, which must then be called."""
+        if type(self).handle is not Router.handle:
+            return None
 
-    def _serve(self, request: Any, response: Any, loop: asyncio.AbstractEventLoop) -> None:
-        req = RouterRequest(request)
-        res = RouterResponse(response, req, [self])
-        if not self._runs_on_loop():
-            self._walk_on_worker(req, res, loop)
-            return
-        coro = self._walk_on_loop(req, res)
-        try:
-            yielded = coro.send(None)   # eagerly: no Task unless a handler suspends
-        except StopIteration:
-            return
-        loop.create_task(drive_coroutine(coro, yielded, partial(self._failed, req, res)))
+        def serve(request: Any, response: Any) -> None:
+            req = RouterRequest(request)
+            res = RouterResponse(response, req, [self])
+            if not self._runs_on_loop():
+                self._walk_on_worker(req, res, loop)
+                return
+            start_coroutine(self._walk_on_loop(req, res), Router._failed, self, req, res)  # no Task unless it suspends
+        return serve
 
     def _walk_on_worker(self, req: RouterRequest, res: RouterResponse, loop: asyncio.AbstractEventLoop) -> None:
         """A plain def somewhere: walk the whole chain on one worker thread (one hop);
         the response is ended from there."""
-        driver = WalkDriver(walk_gen(self, req, res), loop, self, req, res)
+        driver = WalkDriver(walk_gen(self, req, res, on_worker=True), loop, res,
+                            self._complete, self._failed, (req, res))
         submit_to_worker_soon(loop, driver.run)
 
     async def _walk_on_loop(self, req: RouterRequest, res: RouterResponse) -> None:
@@ -420,35 +403,9 @@ class Router(_DelegateBase):
         record_error(res, exc, "router")
         self._complete(req, res, True)
 
-    def _enter(self, request: RouterRequest, next: Callable[[], None]) -> str | None:
-        """Mount: strip the matched path. None when the path does not fit (next() was called)."""
-        url_path = request._path
-        if request.allow_partial_match:
-            mount = request.matched_path
-            if mount and not url_path.startswith(mount):
-                next()
-                return None
-            request._path = url_path[len(mount):]
-        return url_path
-
     async def _handle_as_middleware(self, request: RouterRequest, response: RouterResponse,
                                     next: Callable[[], None]) -> None:
-        await drive_on_loop(self._middleware_gen(request, response, next, True), response)
-
-    def _middleware_gen(self, request: RouterRequest, response: RouterResponse,
-                        next: Callable[[], None], on_loop: bool = False) -> Generator[Any, Any, None]:
-        """This router as middleware of another: walk its chain on the mount's sub-path."""
-        url_path = self._enter(request, next)
-        if url_path is None:
-            return
-        response._router_stack.append(self)
-        try:
-            fell_through = yield from walk_gen(self, request, response, on_loop)
-        finally:
-            request._path = url_path
-            response._router_stack.pop()
-        if fell_through:
-            next()
+        await walk_mounted(self, request, response, next)
 
     def _finish(self, req: RouterRequest, res: RouterResponse) -> None:
         error = res.error
@@ -459,9 +416,9 @@ class Router(_DelegateBase):
                 elif res._status == -1:
                     res._status = 500
         elif res._status == -1 and not res.invoked_send:
-            if self.enable_welcome_page and req._path == "/" and req.method in (RouterMethod.GET, RouterMethod.HEAD):
+            if self.enable_welcome_page and req.path == "/" and req.method in (RouterMethod.GET, RouterMethod.HEAD):
                 res.headers["Content-Type"] = "text/html; charset=utf-8"
                 res.send(_WELCOME_PAGE)
             else:
-                res.status(404).send(f"Cannot {req.method} {req._path}.")
+                res.status(404).send(f"Cannot {req.method} {req.path}.")
         res.end()

@@ -19,22 +19,13 @@ from urllib.parse import unquote
 
 from .content_type import ContentType
 from .element import RouterMethod
-from .walker import run_sync
+from .paths import absolute_path
+from .steps import BLOCKING, Steps, walk_steps
 
 __all__ = ["StaticFileServer", "CacheOptions", "StaticFileServerOptions", "ResponseHeadersSetter",
            "absolute_path", "parse_range_header"]
 
 logger = logging.getLogger("kitura.router")
-
-
-def absolute_path(path: str) -> str:
-    """Kitura's resource path rule: ``~`` expanded, relative paths taken from the current directory."""
-    if path.endswith("/") and path != "/":
-        path = path[:-1]
-    path = os.path.expanduser(path)
-    if os.path.isabs(path):
-        return path
-    return os.path.join(os.getcwd(), path)
 
 
 class ResponseHeadersSetter(Protocol):
@@ -126,24 +117,15 @@ class StaticFileServer:
             logger.error("StaticFileServer should not be initialised with a path that resolves to a file")
         self._real_root = os.path.realpath(self.absolute_root_path)
 
-    async def handle(self, request: Any, response: Any, next: Callable[[], None]) -> None:
+    @walk_steps
+    def handle(self, request: Any, response: Any, next: Callable[[], None]) -> Steps:
         """Serve the file the request names, if there is one; then ``next()``, as Kitura does.
-        File I/O runs on the worker pool, never on the event loop."""
+        File I/O runs on a worker thread, never on the event loop (see steps.py)."""
         try:
             if request.method in (RouterMethod.GET, RouterMethod.HEAD):
                 file_path = self.get_file_path(request)
                 if file_path is not None:
-                    await run_sync(self._serve, file_path, request, response)
-        finally:
-            next()
-
-    def _handle_in_worker(self, request: Any, response: Any, next: Callable[[], None]) -> None:
-        # handle() for a chain that already runs on a worker thread (see walker.py).
-        try:
-            if request.method in (RouterMethod.GET, RouterMethod.HEAD):
-                file_path = self.get_file_path(request)
-                if file_path is not None:
-                    self._serve(file_path, request, response)
+                    yield BLOCKING, (self._serve, (file_path, request, response))
         finally:
             next()
 

@@ -28,10 +28,10 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ..net.linger import close_lingering
-from ..net.loop import drive_coroutine
+from ..net.loop import call_on_loop, start_coroutine
 from .close_codes import WebSocketCloseReasonCode
-from .events import BinaryMessage, TextMessage
-from .frames import OP_TEXT, encode_frame
+from .events import BinaryMessage, Event, TextMessage
+from .frames import OP_BINARY, OP_TEXT, encode_text_frame
 from .protocol import ServerProtocol, State
 
 if TYPE_CHECKING:
@@ -57,45 +57,54 @@ def _new_id_prefix() -> None:
 
 
 os.register_at_fork(after_in_child=_new_id_prefix)
-# The headers of unmasked final text frames of 0..125 bytes (RFC 6455 5.2).
-_TEXT_HEADS = tuple(bytes((0x80 | OP_TEXT, n)) for n in range(126))
 
 # One-entry cache: a text message sent to many connections (the chat's relay loop)
 # is framed once. Only for connections without compression, on the loop thread.
 _last_text: tuple[Any, bytes] = (None, b"")
 
 
-# Delivery batches, by loop thread: while a connection delivers the events of one read
-# (data_received), sends on that thread queue their frames in the cores and their
-# connections are listed here, after the delivering one (index 0, which writes its own
-# at the end of data_received); each listed connection is then written once. Empty
-# between batches.
-_batches: dict[int, list["WebSocketConnection"]] = {}
+class DeliveryBatch:
+    """The sends made on one loop thread while a connection delivers the events of one
+    read (``data_received``): their frames wait in the cores, and each connection they
+    went to is written once when the delivery ends. ``owner`` is the delivering
+    connection (None between batches; it writes its own frames at the end of
+    ``data_received``); ``others`` lists the other connections with frames waiting."""
+
+    __slots__ = ("owner", "others")
+
+    def __init__(self) -> None:
+        self.owner: Any = None  # a WebSocketConnection, or _NO_CONNECTION
+        self.others: list[WebSocketConnection] = []
+
+    def flush(self) -> None:
+        """Write each of ``others`` once, then end the batch."""
+        others = self.others
+        i = 0
+        try:
+            while i < len(others):
+                connection = others[i]
+                i += 1
+                if not connection._batched_bytes:
+                    continue  # written meanwhile (a Close, a ping, past write_limit)
+                if connection._closed:
+                    connection._batched_bytes = 0
+                    continue
+                try:
+                    connection._write_out()
+                except Exception:  # noqa: BLE001 - one broken transport must not strand the others
+                    _log.exception("Error writing to WebSocket connection %s", connection.id)
+        finally:
+            # Whatever happened, the next read starts a new batch. Connections not reached
+            # (a BaseException escaped a write) keep their frames in their cores: they go
+            # out, in order, with the next write to that connection.
+            for j in range(i, len(others)):
+                others[j]._batched_bytes = 0
+            others.clear()
+            self.owner = None
 
 
-def _flush(queued: list["WebSocketConnection"]) -> None:
-    """Write the connections listed after the delivering one, then empty the list."""
-    i = 1
-    try:
-        while i < len(queued):
-            connection = queued[i]
-            i += 1
-            if not connection._batched:
-                continue  # written meanwhile (a Close, a ping, past write_limit)
-            if connection._closed:
-                connection._batched = 0
-                continue
-            try:
-                connection._write_out()
-            except Exception:  # noqa: BLE001 - one broken transport must not strand the others
-                _log.exception("Error writing to WebSocket connection %s", connection.id)
-    finally:
-        # Whatever happened, the next read starts a new batch. Connections not reached
-        # (a BaseException escaped a write) keep their frames in their cores: they go
-        # out, in order, with the next write to that connection.
-        for j in range(i, len(queued)):
-            queued[j]._batched = 0
-        queued.clear()
+#: The delivery batch of each loop thread.
+_batches: dict[int, DeliveryBatch] = {}
 
 
 def deliver_as_batch(fn: Callable[..., Any], *args: Any) -> None:
@@ -103,24 +112,24 @@ def deliver_as_batch(fn: Callable[..., Any], *args: Any) -> None:
     runs a read's callbacks: the frames it sends are queued and written once per
     connection at the end (rooms deliver the messages of one pub/sub read this way)."""
     ident = get_ident()
-    queued = _batches.get(ident)
-    if queued is None:
-        queued = _batches[ident] = []
-    if queued:  # nested in a batch: that one flushes
+    batch = _batches.get(ident)
+    if batch is None:
+        batch = _batches[ident] = DeliveryBatch()
+    if batch.owner is not None:  # nested in a batch: that one flushes
         fn(*args)
         return
-    queued.append(_BATCH_HEAD)
+    batch.owner = _NO_CONNECTION
     try:
         fn(*args)
     finally:
-        if len(queued) > 1:
-            _flush(queued)
+        if batch.others:
+            batch.flush()
         else:
-            queued.clear()
+            batch.owner = None
 
 
-# queued[0] of a batch no connection delivers (deliver_as_batch): never a connection.
-_BATCH_HEAD: Any = object()
+#: The owner of a batch that no connection delivers (deliver_as_batch).
+_NO_CONNECTION: Any = object()
 
 
 def _json_default(obj: Any) -> Any:
@@ -132,10 +141,10 @@ def _json_default(obj: Any) -> Any:
 class WebSocketConnection(asyncio.Protocol):
     """Kitura's ``WebSocketConnection``: ``id``, ``request``, ``send``, ``ping``, ``close``, ``drop``."""
 
-    __slots__ = ('id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', '_loop', '_loop_thread', '_compressed', '_opened', '_batched', '_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen')
+    __slots__ = ('id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', '_loop', '_loop_thread', '_compressed', '_opened', '_batched_bytes', '_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen')
 
     def __init__(self, entry: "ServiceEntry", handover: "UpgradeHandover", protocol: ServerProtocol,
-                 loop: asyncio.AbstractEventLoop, subprotocol: Optional[str] = None) -> None:
+                 subprotocol: Optional[str] = None) -> None:
         self.id = f"{_ID_PREFIX}{next(_ids):012x}"
         self.request: "ServerRequest" = handover.request
         self.subprotocol = subprotocol
@@ -144,11 +153,11 @@ class WebSocketConnection(asyncio.Protocol):
         self._handover = handover
         self._transport = handover.transport
         self._proto = protocol
-        self._loop = loop
-        self._loop_thread = handover.server._loop_thread
+        self._loop = handover.loop
+        self._loop_thread = handover.loop_thread
         self._compressed = protocol._deflate is not None
         self._opened = False
-        self._batched = 0  # bytes queued in the core by sends during a delivery batch, not yet written
+        self._batched_bytes = 0  # queued in the core by sends during a delivery batch, not yet written
         self._closed = False  # TCP closed (or closing)
         self._disconnected = False
         self._backlog: Optional[deque[tuple[Callable[..., Any], tuple[Any, ...]]]] = None
@@ -178,46 +187,47 @@ class WebSocketConnection(asyncio.Protocol):
             self._open()
         proto = self._proto
         # A read that is one whole message comes back as its str/bytes, else the events.
-        got: Any = proto.receive_message(data)
+        received: str | bytes | list[Event] | None = proto.receive_message(data)
         if self._idle_timer is not None:
             self._last_seen = self._loop.time()
             self._awaiting_pong = False
-        if got is None:
-            got = proto.events_received() or None
-        if got is not None:
+        if received is None:
+            received = proto.events_received() or None
+        if received is not None:
             # A delivery batch: sends made by the callbacks below, to this connection or
             # any other of this loop, are queued in their cores and written once each,
             # after the callbacks (see _send_now): one write per connection for a batch,
             # and echoes go out before a Close that followed their messages on the wire
             # (the core holds that Close back).
-            queued = _batches.get(self._loop_thread)
-            if queued is None:
-                queued = _batches[self._loop_thread] = []
-            if queued:  # nested in another connection's batch: that one flushes
-                self._deliver_input(got)
+            batch = _batches.get(self._loop_thread)
+            if batch is None:
+                batch = _batches[self._loop_thread] = DeliveryBatch()
+            if batch.owner is not None:  # nested in another connection's batch: that one flushes
+                self._deliver_input(received)
             else:
-                queued.append(self)  # queued[0]: the connection whose batch it is
+                batch.owner = self
                 try:
-                    self._deliver_input(got)
+                    self._deliver_input(received)
                 finally:
-                    if len(queued) > 1:
-                        _flush(queued)
+                    if batch.others:
+                        batch.flush()
                     else:
-                        queued.clear()
-        self._batched = 0
+                        batch.owner = None
+        self._batched_bytes = 0
         out = proto.data_to_send()
         if out:
             self._write(out)
         if proto.state is _CLOSED and not self._closed:
             self._finish_close()
 
-    def _deliver_input(self, got: Any) -> None:
+    def _deliver_input(self, received: "str | bytes | list[Event]") -> None:
         """Deliver a lone message (str or bytes) or the events of one read, in order."""
-        kind = got.__class__
+        kind = received.__class__
         if kind is str or kind is bytes:
-            self._deliver(self.service.received_text if kind is str else self.service.received_binary, (got, self))
+            self._deliver(self.service.received_text if kind is str else self.service.received_binary,
+                          (received, self))
             return
-        for event in got:
+        for event in received:  # type: ignore[union-attr]
             kind = type(event)
             if kind is TextMessage:
                 self._deliver(self.service.received_text, (event.data, self))
@@ -272,16 +282,10 @@ class WebSocketConnection(asyncio.Protocol):
             self._callback_failed(exc)
             return
         if result is not None and asyncio.iscoroutine(result):
-            try:
-                yielded = result.send(None)  # run eagerly: most callbacks never suspend
-            except StopIteration:
-                return
-            except Exception as exc:  # noqa: BLE001
-                self._callback_failed(exc)
-                return
-            self._backlog = deque()
-            task = self._loop.create_task(drive_coroutine(result, yielded, self._callback_failed))
-            task.add_done_callback(self._resume_backlog)
+            task = start_coroutine(result, self._callback_failed)  # eagerly: most callbacks never suspend
+            if task is not None:  # it suspended: later callbacks wait behind it
+                self._backlog = deque()
+                task.add_done_callback(self._resume_backlog)
 
     def _resume_backlog(self, _task: Any) -> None:
         backlog, self._backlog = self._backlog, None
@@ -330,7 +334,8 @@ class WebSocketConnection(asyncio.Protocol):
             await self._asend_here(opcode, payload)
 
     async def _asend_here(self, opcode: int, payload: bytes) -> None:
-        if self._batched and self._transport.get_write_buffer_size() + self._batched > self._entry.write_limit:
+        if self._batched_bytes and \
+                self._transport.get_write_buffer_size() + self._batched_bytes > self._entry.write_limit:
             self._write_out()  # what waits in a batch counts: write it, so the transport can push back
         while self._transport.get_write_buffer_size() > self._entry.write_limit and not self._closed:
             waiter = self._loop.create_future()
@@ -348,14 +353,14 @@ class WebSocketConnection(asyncio.Protocol):
             return OP_TEXT, json.dumps(model, default=_json_default, separators=(",", ":"))
         if isinstance(message, str):
             if as_binary:
-                return 2, message.encode("utf-8")
+                return OP_BINARY, message.encode("utf-8")
             return OP_TEXT, message
         if isinstance(message, (bytes, bytearray, memoryview)):
             if as_binary is False:
                 data = bytes(message)
                 data.decode("utf-8")  # a text message must be UTF-8 (RFC 6455 5.6): fail here, not on the wire
                 return OP_TEXT, data
-            return 2, message
+            return OP_BINARY, message
         raise TypeError(f"send(message=...) takes str or bytes, not {type(message).__name__}")
 
     def _send_now(self, opcode: int, payload: Any) -> None:
@@ -363,22 +368,18 @@ class WebSocketConnection(asyncio.Protocol):
         if self._closed:
             return
         proto = self._proto
-        if self._transport.get_write_buffer_size() + self._batched > self._entry.max_send_buffer:
+        if self._transport.get_write_buffer_size() + self._batched_bytes > self._entry.max_send_buffer:
             _log.warning(
                 "Closing WebSocket connection %s: %d bytes wait to be sent to a peer that does not read "
                 "(max_send_buffer=%d); use `await connection.asend(...)` to wait instead",
-                self.id, self._transport.get_write_buffer_size() + self._batched, self._entry.max_send_buffer)
+                self.id, self._transport.get_write_buffer_size() + self._batched_bytes, self._entry.max_send_buffer)
             self.drop(reason=WebSocketCloseReasonCode.POLICY_VIOLATION, description="send buffer full")
             return
         if opcode == OP_TEXT:
             if not self._compressed and type(payload) is str:
                 cached, frame = _last_text
                 if cached is not payload:
-                    data = payload.encode("utf-8")
-                    if len(data) < 126:
-                        frame = _TEXT_HEADS[len(data)] + data  # what encode_frame gives, without the call
-                    else:
-                        frame = encode_frame(OP_TEXT, data)
+                    frame = encode_text_frame(payload.encode("utf-8"))
                     _last_text = (payload, frame)
                 proto.send_frame(frame)
                 size = len(frame)
@@ -388,15 +389,15 @@ class WebSocketConnection(asyncio.Protocol):
         else:
             proto.send_binary(payload)
             size = len(payload) + 2
-        queued = _batches.get(self._loop_thread)
-        if queued:
+        batch = _batches.get(self._loop_thread)
+        if batch is not None and batch.owner is not None:
             # A delivery batch is running on this thread (see data_received): queue the
             # frame in the core, to be written when the batch ends, but never more than
             # write_limit bytes, so the buffer checks keep their meaning.
-            if not self._batched and queued[0] is not self:
-                queued.append(self)
-            self._batched += size
-            if self._batched <= self._entry.write_limit:
+            if not self._batched_bytes and batch.owner is not self:
+                batch.others.append(self)
+            self._batched_bytes += size
+            if self._batched_bytes <= self._entry.write_limit:
                 return
         self._write_out()
 
@@ -405,8 +406,9 @@ class WebSocketConnection(asyncio.Protocol):
 
         During a delivery batch a Close or Pong the core holds back stays held: the
         replies still to come in this batch go before it (data_received releases it)."""
-        self._batched = 0
-        out = self._proto.data_to_send(not _batches.get(self._loop_thread))
+        self._batched_bytes = 0
+        batch = _batches.get(self._loop_thread)
+        out = self._proto.data_to_send(batch is None or batch.owner is None)
         if out:
             self._write(out)
 
@@ -476,13 +478,7 @@ class WebSocketConnection(asyncio.Protocol):
                 self._close_timer = self._loop.call_later(self._entry.close_timeout, transport.abort)
 
     def _call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
-        if get_ident() == self._loop_thread:
-            fn(*args)
-        else:
-            try:
-                self._loop.call_soon_threadsafe(fn, *args)
-            except RuntimeError:  # the loop is closed: so is the connection
-                pass
+        call_on_loop(self._loop, self._loop_thread, fn, *args)
 
     # --- flow control and liveness ---------------------------------------------------
     def pause_writing(self) -> None:

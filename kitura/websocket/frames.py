@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 from .close_codes import is_valid_close_code
 from .errors import ProtocolError
-from .mask import apply_mask
+from .mask import NO_EXTENSIONS, apply_mask
 
 __all__ = [
     "OP_CONT",
@@ -50,6 +50,7 @@ __all__ = [
     "Frame",
     "FrameReader",
     "encode_frame",
+    "encode_text_frame",
     "encode_close_payload",
     "parse_close_payload",
     "parse_message",
@@ -106,6 +107,27 @@ class Frame(NamedTuple):
 _new_frame = tuple.__new__  # builds a Frame without NamedTuple's Python-level __new__
 
 
+def _payload_length(buf: bytes | bytearray, pos: int, avail: int) -> tuple[int, int] | None:
+    """RFC 6455 5.2: the payload length of the frame header at ``pos`` (7 bits, or 16
+    (126) or 64 (127) bits; non-minimal encodings are accepted) and the offset of what
+    follows it (the mask or the payload); None while the header is incomplete."""
+    length = buf[pos + 1] & 0x7F
+    start = pos + 2
+    if length == 126:
+        if avail < 4:
+            return None
+        return _UNPACK_H(buf, start)[0], start + 2
+    if length == 127:
+        if avail < 10:
+            return None
+        length = _UNPACK_Q(buf, start)[0]
+        # RFC 6455 5.2: the most significant bit of a 64-bit length must be 0.
+        if length >> 63:
+            raise ProtocolError(1002, "invalid 64-bit payload length")
+        return length, start + 8
+    return length, start
+
+
 class FrameReader:
     """Incremental frame parser over one buffer (see the module docstring).
 
@@ -117,10 +139,12 @@ class FrameReader:
     in tests and clients).
     """
 
-    __slots__ = ("_buf", "_pos", "_taken", "require_mask")
+    __slots__ = ("buf", "_pos", "_taken", "require_mask")
 
     def __init__(self, *, require_mask: bool = True) -> None:
-        self._buf: bytes | bytearray = b""
+        #: The buffer, walked by an offset; it is dropped whenever it is used up, so it is
+        #: empty exactly when nothing is buffered (``if reader.buf:``). Read it, never assign.
+        self.buf: bytes | bytearray = b""
         self._pos = 0
         self._taken = 0  # payload bytes of the frame at _pos already handed out by take_partial
         self.require_mask = require_mask
@@ -128,34 +152,35 @@ class FrameReader:
     @property
     def buffered(self) -> int:
         """How many bytes wait in the buffer (an incomplete frame)."""
-        return len(self._buf) - self._pos
+        return len(self.buf) - self._pos
+
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append ``data`` to the buffer (a ``bytes`` object is not copied)."""
         if not data:
             return
-        buf = self._buf
+        buf = self.buf
         if self._pos >= len(buf):
-            self._buf = data if type(data) is bytes else bytes(data)
+            self.buf = data if type(data) is bytes else bytes(data)
             self._pos = 0
         elif type(buf) is bytearray:
             buf += data
         else:
             grown = bytearray(memoryview(buf)[self._pos :])
             grown += data
-            self._buf = grown
+            self.buf = grown
             self._pos = 0
 
     def discard(self) -> None:
         """Drop everything buffered (after a failure or a Close frame)."""
-        self._buf = b""
+        self.buf = b""
         self._pos = 0
         self._taken = 0
 
     def _need_more(self, pos: int) -> None:
-        buf = self._buf
+        buf = self.buf
         if pos >= len(buf):
-            self._buf = b""
+            self.buf = b""
             self._pos = 0
         elif pos and type(buf) is bytearray:
             del buf[:pos]  # O(1) in CPython: the bytearray moves its start
@@ -172,7 +197,7 @@ class FrameReader:
         ``limit`` for frames with RSV1 set (compressed data may be a little
         larger than its inflated size). Control frames are capped at 125.
         """
-        buf = self._buf
+        buf = self.buf
         pos = self._pos
         avail = len(buf) - pos
         if avail < 2:
@@ -195,24 +220,14 @@ class FrameReader:
         # RFC 6455 5.1: a server must fail on an unmasked client frame.
         if not masked and self.require_mask:
             raise ProtocolError(1002, "Received a frame from a client that wasn't masked")
-        # RFC 6455 5.2: payload length in 7 bits, or 16 (126) or 64 (127) bits;
-        # non-minimal encodings are accepted.
-        start = pos + 2
-        if length == 126:
-            if avail < 4:
+        if length < 126:
+            start = pos + 2
+        else:
+            header = _payload_length(buf, pos, avail)
+            if header is None:
                 self._need_more(pos)
                 return None
-            length = _UNPACK_H(buf, start)[0]
-            start += 2
-        elif length == 127:
-            if avail < 10:
-                self._need_more(pos)
-                return None
-            length = _UNPACK_Q(buf, start)[0]
-            start += 8
-            # RFC 6455 5.2: the most significant bit of a 64-bit length must be 0.
-            if length >> 63:
-                raise ProtocolError(1002, "invalid 64-bit payload length")
+            length, start = header
         if opcode < 8:
             cap = rsv1_limit if (rsv1_limit is not None and b0 & RSV1) else limit
             if length > cap:
@@ -247,7 +262,7 @@ class FrameReader:
                 self._taken = 0
             payload = buf[start:end] if type(buf) is bytes else bytes(memoryview(buf)[start:end])
         if end >= len(buf):
-            self._buf = b""
+            self.buf = b""
             self._pos = 0
         else:
             self._pos = end
@@ -269,7 +284,7 @@ class FrameReader:
         Call it only after ``next_frame`` returned ``None`` (its checks of the
         header, limits included, have then passed).
         """
-        buf = self._buf
+        buf = self.buf
         pos = self._pos
         avail = len(buf) - pos
         if avail < 2:
@@ -277,21 +292,12 @@ class FrameReader:
         b0 = buf[pos]
         if b0 & 0x0F >= 8 or (accept is not None and b0 & 0x7F not in accept):
             return None
-        b1 = buf[pos + 1]
-        length = b1 & 0x7F
-        start = pos + 2
-        if length == 126:
-            if avail < 4:
-                return None
-            length = _UNPACK_H(buf, start)[0]
-            start += 2
-        elif length == 127:
-            if avail < 10:
-                return None
-            length = _UNPACK_Q(buf, start)[0]
-            start += 8
+        header = _payload_length(buf, pos, avail)
+        if header is None:
+            return None
+        length, start = header
         mask = None
-        if b1 & 0x80:
+        if buf[pos + 1] & 0x80:
             if len(buf) < start + 4:
                 return None
             mask = buf[start : start + 4]
@@ -349,6 +355,18 @@ def encode_frame(
     return head + mask + apply_mask(payload, mask)
 
 
+# The headers of unmasked final text frames of 0..125 bytes.
+_TEXT_HEADS = tuple(bytes((FIN | OP_TEXT, n)) for n in range(126))
+
+
+def encode_text_frame(data: bytes) -> bytes:
+    """``encode_frame(OP_TEXT, data)`` for a server's final uncompressed text frame,
+    a small one without packing a header (the broadcast path frames every message)."""
+    if len(data) < 126:
+        return _TEXT_HEADS[len(data)] + data
+    return encode_frame(OP_TEXT, data)
+
+
 def py_parse_message(data: bytes, limit: int) -> str | bytes | None:
     """The fast path for a read that is exactly one whole message, in pure Python.
 
@@ -390,13 +408,12 @@ def py_parse_message(data: bytes, limit: int) -> str | bytes | None:
         return None
 
 
-c_parse_message: Callable[[bytes, int], str | bytes | None] | None
-try:
-    from ._speedups import parse_message as _c_parse_message  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # the optional extension was not built
-    c_parse_message = None
-else:
-    c_parse_message = _c_parse_message
+c_parse_message: Callable[[bytes, int], str | bytes | None] | None = None
+if not NO_EXTENSIONS:  # (mask.py)
+    try:
+        from ._speedups import parse_message as c_parse_message  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:  # the optional extension was not built
+        pass
 
 parse_message: Callable[[bytes, int], str | bytes | None] = (
     c_parse_message if c_parse_message is not None else py_parse_message

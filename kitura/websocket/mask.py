@@ -7,6 +7,7 @@ It imports only the standard library.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 __all__ = ["apply_mask", "py_apply_mask", "c_apply_mask"]
@@ -30,12 +31,15 @@ def py_apply_mask(data: Buffer, mask: Buffer) -> bytes:
     return value.to_bytes(n, "little")
 
 
-c_apply_mask: Callable[[Buffer, Buffer], bytes] | None
-try:
-    from ._speedups import apply_mask as _c_apply_mask  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # the optional extension was not built
-    c_apply_mask = None
-else:
-    c_apply_mask = _c_apply_mask
+#: ``KITURA_NO_EXTENSIONS=1`` in the environment: use the pure-Python twins even where
+#: the C extension was built (as aiohttp's AIOHTTP_NO_EXTENSIONS; CI runs the suite so).
+NO_EXTENSIONS = bool(os.environ.get("KITURA_NO_EXTENSIONS"))
+
+c_apply_mask: Callable[[Buffer, Buffer], bytes] | None = None
+if not NO_EXTENSIONS:
+    try:
+        from ._speedups import apply_mask as c_apply_mask  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:  # the optional extension was not built
+        pass
 
 apply_mask: Callable[[Buffer, Buffer], bytes] = c_apply_mask if c_apply_mask is not None else py_apply_mask

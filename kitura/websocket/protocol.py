@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from .close_codes import is_valid_close_code
 from .errors import ProtocolError
@@ -89,6 +89,14 @@ _DATA_EVENTS = (TextMessage, BinaryMessage)
 _TEXT_ONLY = frozenset({OP_TEXT})
 _CONT_ONLY = frozenset({OP_CONT})
 _TEXT_OR_CONT = frozenset({OP_TEXT, OP_CONT})
+
+
+class HeldClose(NamedTuple):
+    """A Close held back behind the answers to data messages (see ``ServerProtocol``)."""
+
+    peer_close: bool  # the echo of the peer's Close (else a failure's Close)
+    code: int
+    reason: str
 
 
 class State(enum.Enum):
@@ -191,8 +199,8 @@ class ServerProtocol:
     __slots__ = (
         "max_message_size", "max_fragments", "_max_size", "_max_frags", "_deflate",
         "_compress_min", "_max_wire", "_logger", "_debug", "state", "close_code", "close_reason",
-        "local_close_code", "local_close_reason", "_reader", "_events", "_out", "_halted", "_held",
-        "_deferred", "_pending", "_scanned", "_msg_opcode", "_msg_compressed", "_msg_parts",
+        "local_close_code", "local_close_reason", "_reader", "_events", "_out", "_held_pongs",
+        "_held_close", "_scanned", "_msg_opcode", "_msg_compressed", "_msg_parts",
         "_msg_size", "_msg_wire", "_msg_frames", "_decoder", "_frame_started", "_limit",
         "_rsv1_limit", "__weakref__",
     )
@@ -230,10 +238,9 @@ class ServerProtocol:
         self._events: list[Event] = []
         self._out: list[bytes] = []
         # Holding back behind the answers to data messages (see the class docstring).
-        self._halted = False  # CLOSED or a Close held back: receive_data ignores input
-        self._held = False  # data_to_send has something to release
-        self._deferred: list[bytes] = []  # held-back pongs
-        self._pending: tuple[bool, int, str] | None = None  # (peer's Close?, code, reason)
+        # Input is ignored while a Close is held (as in CLOSED); data_to_send releases both.
+        self._held_pongs: list[bytes] = []
+        self._held_close: HeldClose | None = None
         self._scanned = 0  # events already found to hold no data message
 
         # The message being assembled (_msg_opcode == 0: none).
@@ -277,9 +284,9 @@ class ServerProtocol:
         the ``TextMessage``/``BinaryMessage``. Otherwise do what ``receive_data``
         does and return ``None``; events, if any, are then in ``events_received()``.
         """
-        if self._halted:  # CLOSED, or a held-back Close (see data_to_send)
+        if self._held_close is not None or self.state is _CLOSED:  # input stopped (see data_to_send)
             return None
-        if not self._reader._buf and not self._msg_opcode and not self._debug:
+        if not self._reader.buf and not self._msg_opcode and not self._debug:
             # Fastest path (an echo or chat message): what _parse would do, in one call.
             # Anything else, invalid UTF-8 included, takes _parse.
             message = parse_message(data, self._limit)
@@ -301,7 +308,7 @@ class ServerProtocol:
             while True:
                 frame = reader.next_frame(self._limit, self._rsv1_limit)
                 if frame is None:
-                    if reader._buf:  # an incomplete frame is buffered
+                    if reader.buf:  # an incomplete frame is buffered
                         self._on_partial()
                     return
                 fin, rsv, opcode, payload = frame
@@ -309,7 +316,7 @@ class ServerProtocol:
                     self._logger.debug("< opcode=%#x fin=%s rsv=%#x %d bytes", opcode, fin, rsv, len(payload))
                 if opcode >= 8:
                     self._on_control(rsv, opcode, payload)
-                    if self._halted:
+                    if self._held_close is not None or self.state is _CLOSED:
                         return
                 elif fin and opcode and not rsv and not self._msg_opcode:
                     # Fast path: a whole uncompressed message in one frame
@@ -340,7 +347,7 @@ class ServerProtocol:
         (RFC 6455 7.1.5, 7.4.1). The state becomes CLOSED. A held-back
         Close (and pongs) is queued first, as ``data_to_send`` would.
         """
-        if self._held:
+        if self._held_pongs or self._held_close is not None:
             self._release()
         if self.close_code is None:
             self.close_code = 1006
@@ -364,7 +371,7 @@ class ServerProtocol:
         ``release_held=False`` (a flush in the middle of the answers) they
         stay held, so answers queued after this call still go before them.
         """
-        if self._held and release_held:
+        if release_held and (self._held_pongs or self._held_close is not None):
             self._release()
         out = self._out
         self._out = []
@@ -478,9 +485,9 @@ class ServerProtocol:
     # --------------------------------------------------------------- internal
 
     def _queue_close(self, code: int, reason: str) -> None:
-        if self._deferred:  # held-back pongs go before our Close
-            self._out += self._deferred
-            self._deferred = []
+        if self._held_pongs:  # they go before our Close
+            self._out += self._held_pongs
+            self._held_pongs = []
         reason = _truncate_reason(reason)
         self._out.append(encode_frame(OP_CLOSE, encode_close_payload(code, reason)))
         self.local_close_code = code
@@ -488,12 +495,10 @@ class ServerProtocol:
 
     def _enter_closed(self) -> None:
         self.state = _CLOSED
-        self._halted = True
-        self._pending = None
-        if self._deferred:
-            self._out += self._deferred
-            self._deferred = []
-        self._held = False
+        self._held_close = None
+        if self._held_pongs:
+            self._out += self._held_pongs
+            self._held_pongs = []
         self._stop_input()
 
     def _stop_input(self) -> None:
@@ -520,21 +525,18 @@ class ServerProtocol:
     def _hold(self, peer_close: bool, code: int, reason: str) -> None:
         # The Close waits for data_to_send (after the answers to the data
         # messages in the events list); input stops here, sends still work.
-        self._pending = (peer_close, code, reason)
-        self._held = True
-        self._halted = True
+        self._held_close = HeldClose(peer_close, code, reason)
         self._stop_input()
 
     def _release(self) -> None:
         """Queue the held-back pongs, then apply the held-back transition."""
-        self._held = False
-        if self._deferred:
-            self._out += self._deferred
-            self._deferred = []
-        pending = self._pending
-        if pending is not None:
-            self._pending = None
-            peer_close, code, reason = pending
+        if self._held_pongs:
+            self._out += self._held_pongs
+            self._held_pongs = []
+        held = self._held_close
+        if held is not None:
+            self._held_close = None
+            peer_close, code, reason = held
             if peer_close:
                 self._peer_closed(code, reason)
             else:
@@ -567,9 +569,8 @@ class ServerProtocol:
                 # RFC 6455 5.5.3: the Pong carries the Ping's payload. It goes
                 # after the answers to the data messages received before it.
                 pong = encode_frame(OP_PONG, payload)
-                if self._deferred or self._data_waiting():
-                    self._deferred.append(pong)
-                    self._held = True
+                if self._held_pongs or self._data_waiting():
+                    self._held_pongs.append(pong)
                 else:
                     self._out.append(pong)
         elif opcode == OP_PONG:

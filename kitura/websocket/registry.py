@@ -7,7 +7,6 @@ process upgrades requests for registered paths, on the same port as its delegate
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence, Union
@@ -160,7 +159,7 @@ class WebSocketUpgradeFactory:
                 extensions, deflate = negotiate(offers, entry.compression)
         protocol = ServerProtocol(max_message_size=entry.max_message_size, max_fragments=entry.max_fragments,
                                   deflate=deflate, logger=_log)
-        connection = WebSocketConnection(entry, handover, protocol, asyncio.get_running_loop(), subprotocol)
+        connection = WebSocketConnection(entry, handover, protocol, subprotocol)
         handover.take(connection, build_response(key, extensions=extensions, subprotocol=subprotocol))
         connection._open()
         return None

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from kitura.net import ServerDelegate, ServerOptions
 from kitura.net.connection import MAX_UPGRADE_EARLY_DATA, HTTPConnection
-from kitura.net.server import HTTPServer
+from kitura.net.serving import ServingState, make_dispatch
 
 from .conftest import FUZZ
 
@@ -93,12 +93,11 @@ _loop = asyncio.new_event_loop()
 
 
 def run_connection(pieces: list[bytes]) -> tuple[HTTPConnection, FakeTransport, list[int]]:
-    server = HTTPServer()
-    server.delegate = Echo()
-    server.options = ServerOptions(request_size_limit=LIMIT, max_request_line=256, max_header_size=512,
-                                   max_header_count=10, header_timeout=1, body_timeout=1, keep_alive_timeout=1)
-    server._loop_thread = threading.get_ident()
-    conn = HTTPConnection(server, _loop)
+    options = ServerOptions(request_size_limit=LIMIT, max_request_line=256, max_header_size=512,
+                            max_header_count=10, header_timeout=1, body_timeout=1, keep_alive_timeout=1)
+    serving = ServingState(options=options, loop=_loop, loop_thread=threading.get_ident(),
+                           dispatch=make_dispatch(Echo(), _loop), client_connection_failed=lambda exc: None)
+    conn = HTTPConnection(serving)
     transport = FakeTransport()
     conn.connection_made(transport)
     for piece in pieces:

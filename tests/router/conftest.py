@@ -89,7 +89,7 @@ def serve() -> Iterator[Callable[[Router], Client]]:
 def walk_mode(request, monkeypatch):
     """Every test runs three times: with the walk the Router picks, and with each walk forced
     (the event-loop coroutine, and the worker-thread generator): see kitura/router/walker.py."""
-    from kitura.router import router as router_module
     if request.param != "auto":
-        monkeypatch.setattr(router_module, "_force_walk", request.param)
+        on_loop = request.param == "loop"
+        monkeypatch.setattr(Router, "_runs_on_loop", lambda self: on_loop)
     return request.param

@@ -127,3 +127,18 @@ def test_body_parser_and_read_string_in_any_order(serve):
     router.post("/x", lambda req, res, nxt: (res.send("|" + str(req.body.as_json)), nxt()))
     reply = serve(router).post("/x", body=b'{"k": 1}', headers={"Content-Type": "application/json"})
     assert reply.text == "{\"k\": 1}|{'k': 1}"
+
+
+def test_a_subclass_that_overrides_handle_runs_its_own_and_awaits_the_parent(serve):
+    """A built-in's handle is one @walk_steps generator for both walks; a subclass that
+    overrides it is an ordinary async def handler and may await the parent's."""
+    seen = []
+
+    class Counting(BodyParser):
+        async def handle(self, request, response, next):
+            seen.append(request.method)
+            await super().handle(request, response, next)
+
+    reply = post(serve(echo_router(Counting())), b'{"a": 1}', "application/json")
+    assert (reply["kind"], reply["value"]) == ("json", {"a": 1})
+    assert seen == ["POST"]

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from kitura.router import Router, RouterMiddleware, RouterMethod
-from kitura.router import walker
+from kitura.router import steps
 
 
 def text_handler(text: str):
@@ -327,7 +327,7 @@ class TestChain:
             pytest.skip("the walk is forced")
         def no_threads(*args):
             raise AssertionError("a worker thread was used")
-        monkeypatch.setattr(walker, "_run_in_worker", no_threads)
+        monkeypatch.setattr(steps, "run_sync", no_threads)
         seen = []
         router = Router()
 
@@ -463,7 +463,7 @@ def test_kitura_labels_handler_and_handlers(serve):
 
 
 class TestServerEntry:
-    """kitura.net calls the Router through _loop_entry (no coroutine per request), unless a
+    """kitura.net calls the Router through loop_entry (no coroutine per request), unless a
     subclass overrides handle()."""
 
     def test_a_subclass_that_overrides_handle_is_called_through_it(self, serve):
@@ -476,7 +476,7 @@ class TestServerEntry:
 
         router = Logged()
         router.get("/r", text_handler("ok"))
-        assert router._loop_entry() is None
+        assert router.loop_entry(None) is None
         client = serve(router)
         assert client.get("/r").text == "ok"
         assert seen == [b"/r"]
@@ -491,7 +491,7 @@ class TestServerEntry:
             response.send("from an async def")
             next()
 
-        assert router._loop_entry() is not None
+        assert router.loop_entry(None) is not None
         client = serve(router)
         assert client.get("/sync").text == "from a def"
         assert client.get("/async").text == "from an async def"

@@ -68,16 +68,12 @@ class FakeTransport:
         return out
 
 
-class FakeServer:
-    def __init__(self) -> None:
-        self._loop_thread = threading.get_ident()
-
-
 class FakeHandover:
-    def __init__(self) -> None:
+    def __init__(self, loop) -> None:
         self.request = None
         self.transport = FakeTransport()
-        self.server = FakeServer()
+        self.loop = loop
+        self.loop_thread = threading.get_ident()
 
     def release(self) -> None:
         pass
@@ -109,13 +105,13 @@ def make():
     loop = asyncio.new_event_loop()
 
     def make_connection(entry: ServiceEntry) -> WebSocketConnection:
-        connection = WebSocketConnection(entry, FakeHandover(), ServerProtocol(), loop)  # type: ignore[arg-type]
+        connection = WebSocketConnection(entry, FakeHandover(loop), ServerProtocol())  # type: ignore[arg-type]
         connection._open()
         return connection
 
     yield make_connection
     loop.close()
-    assert not any(connection_module._batches.values())
+    assert all(b.owner is None and not b.others for b in connection_module._batches.values())
 
 
 def texts(n: int, prefix: str = "m") -> bytes:
@@ -152,7 +148,7 @@ def test_echo_in_one_read_is_one_write():
 
     loop = asyncio.new_event_loop()
     try:
-        connection = WebSocketConnection(ServiceEntry(Echo(), "/e"), FakeHandover(), ServerProtocol(), loop)  # type: ignore[arg-type]
+        connection = WebSocketConnection(ServiceEntry(Echo(), "/e"), FakeHandover(loop), ServerProtocol())  # type: ignore[arg-type]
         connection._open()
         connection.data_received(texts(3))
         assert len(connection._transport.writes) == 1
@@ -228,7 +224,7 @@ def test_a_receiver_that_disconnects_mid_batch_does_not_break_the_others(make):
         assert receiver._transport.frames() == [(1, f"m{i}".encode()) for i in range(4)]
     # the lost one wrote nothing more; the dropped one got what came before its Close, in order
     assert gone._transport.writes == []
-    assert gone._batched == 0
+    assert gone._batched_bytes == 0
     assert dropped._transport.frames() == [(1, b"m0"), (1, b"m1"), (8, close_payload(1001))]
     assert dropped._transport.closed
 
@@ -314,7 +310,8 @@ def test_an_exception_escaping_a_flush_still_ends_the_batch(make):
     receivers[0]._transport.writelines = escape
     with pytest.raises(Escape):
         sender.data_received(texts(2))
-    assert not connection_module._batches.get(sender._loop_thread)
+    batch = connection_module._batches.get(sender._loop_thread)
+    assert batch is None or (batch.owner is None and not batch.others)
     # the next read is a batch of its own again, and is flushed; what the escape
     # stranded goes out first, in order
     del receivers[0]._transport.write, receivers[0]._transport.writelines

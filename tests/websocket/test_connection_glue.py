@@ -16,7 +16,7 @@ from .test_batching import FakeHandover
 
 def connection(loop, entry=None) -> WebSocketConnection:
     entry = entry or ServiceEntry(WebSocketService(), "/x", close_timeout=7.0)
-    return WebSocketConnection(entry, FakeHandover(), ServerProtocol(), loop)  # type: ignore[arg-type]
+    return WebSocketConnection(entry, FakeHandover(loop), ServerProtocol())  # type: ignore[arg-type]
 
 
 def test_ids_are_unique_uuid_shaped_strs():
