@@ -29,11 +29,17 @@ _TICK = 0.25
 
 
 def close_lingering(transport: asyncio.Transport, loop: asyncio.AbstractEventLoop,
-                    write_timeout: Optional[float]) -> None:
-    """Half-close ``transport`` now and close it fully once drained (see the module)."""
+                    write_timeout: Optional[float], drain: bool = True) -> None:
+    """Half-close ``transport`` now and close it fully once drained (see the module).
+
+    ``drain=False`` when the client has said it sends nothing more (a WebSocket peer
+    whose Close or EOF was read): a plain close then, what is buffered still goes out,
+    and the write bound still applies; no half-close round trip and no timer when
+    nothing is left to write.
+    """
     if transport.is_closing():
         return
-    if transport.get_extra_info("sslcontext") is None and transport.can_write_eof():
+    if drain and transport.get_extra_info("sslcontext") is None and transport.can_write_eof():
         transport.write_eof()
         transport.resume_reading()
     else:

@@ -472,8 +472,10 @@ class WebSocketConnection(asyncio.Protocol):
             tls = transport.get_extra_info("sslcontext") is not None
             # Half-close and drain what the peer still sends, so that no reset erases the
             # frames and the Close not yet read (RFC 9112 9.6); a peer that reads nothing
-            # is aborted after close_timeout without progress.
-            close_lingering(transport, self._loop, self._entry.close_timeout)
+            # is aborted after close_timeout without progress. A peer whose Close (or EOF)
+            # was read sends nothing more (RFC 6455 5.5.1): a plain close, no drain.
+            close_lingering(transport, self._loop, self._entry.close_timeout,
+                            drain=self._proto.close_code is None)
             if tls:  # TLS has its own shutdown exchange: bound it too
                 self._close_timer = self._loop.call_later(self._entry.close_timeout, transport.abort)
 
