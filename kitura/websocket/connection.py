@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ..net.upgrade import UpgradeHandover
     from .registry import ServiceEntry
 
-__all__ = ["WebSocketConnection", "deliver_as_batch"]
+__all__ = ["WebSocketConnection", "deliver_as_batch", "joined_room", "left_room"]
 
 _log = logging.getLogger("kitura.websocket")
 
@@ -103,6 +103,22 @@ class DeliveryBatch:
             self.owner = None
 
 
+def joined_room(connection: "WebSocketConnection", room: Any) -> None:
+    """Note that ``connection`` is in ``room``: it calls ``room.leave(connection)`` when it
+    closes (so a quiet room holds no closed connections), and keeps the room alive meanwhile."""
+    rooms = connection._rooms
+    if rooms is None:
+        rooms = connection._rooms = set()
+    rooms.add(room)
+
+
+def left_room(connection: "WebSocketConnection", room: Any) -> None:
+    """Undo ``joined_room``."""
+    rooms = connection._rooms
+    if rooms is not None:
+        rooms.discard(room)
+
+
 #: The delivery batch of each loop thread.
 _batches: dict[int, DeliveryBatch] = {}
 
@@ -141,7 +157,7 @@ def _json_default(obj: Any) -> Any:
 class WebSocketConnection(asyncio.Protocol):
     """Kitura's ``WebSocketConnection``: ``id``, ``request``, ``send``, ``ping``, ``close``, ``drop``."""
 
-    __slots__ = ('id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', '_loop', '_loop_thread', '_compressed', '_opened', '_batched_bytes', '_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen')
+    __slots__ = ('id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', '_loop', '_loop_thread', '_compressed', '_opened', '_batched_bytes', '_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen', '_rooms')
 
     def __init__(self, entry: "ServiceEntry", handover: "UpgradeHandover", protocol: ServerProtocol,
                  subprotocol: Optional[str] = None) -> None:
@@ -163,6 +179,7 @@ class WebSocketConnection(asyncio.Protocol):
         self._backlog: Optional[deque[tuple[Callable[..., Any], tuple[Any, ...]]]] = None
         self._reading_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
+        self._rooms: Optional[set[Any]] = None  # the rooms it is in: it leaves them when it closes
         self._close_timer: Optional[asyncio.TimerHandle] = None
         self._idle_timer: Optional[asyncio.TimerHandle] = None
         self._awaiting_pong = False
@@ -252,6 +269,11 @@ class WebSocketConnection(asyncio.Protocol):
         self._drain_waiters.clear()
         self._entry.connections.discard(self)
         self._handover.release()
+        rooms = self._rooms
+        if rooms:
+            self._rooms = None
+            for room in list(rooms):
+                room.leave(self)
         if self._opened and not self._disconnected:
             self._disconnected = True
             self._deliver(self.service.disconnected, (self, self._disconnect_reason()))

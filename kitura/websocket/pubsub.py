@@ -22,7 +22,7 @@ import os
 import threading
 import weakref
 from collections import deque
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .frames import OP_TEXT
 
@@ -46,6 +46,58 @@ class PubSubBackend:
         raise NotImplementedError
 
 
+class _RoomRefs:
+    """The rooms attached to a backend, by name, held weakly: a room nobody holds (and
+    no open connection is in) goes, and its name with the last one (``gone(name)``)."""
+
+    def __init__(self, gone: Optional[Callable[[str], None]] = None) -> None:
+        self.by_name: dict[str, list["weakref.ref[Room]"]] = {}
+        self.lock = threading.RLock()  # a collection can run the callback under it
+        self._gone = gone
+
+    def add(self, room: "Room") -> bool:
+        """Add ``room``; True when it is the first of its name."""
+        name = room.name
+        ref = weakref.ref(room, lambda ref, name=name: self._drop(name, ref))
+        with self.lock:
+            refs = self.by_name.get(name)
+            if refs is None:
+                self.by_name[name] = [ref]
+                return True
+            refs.append(ref)
+            return False
+
+    def _drop(self, name: str, ref: "weakref.ref[Room]") -> None:
+        with self.lock:
+            refs = self.by_name.get(name)
+            if refs is None:
+                return
+            try:
+                refs.remove(ref)
+            except ValueError:
+                return
+            if refs:
+                return
+            del self.by_name[name]
+        if self._gone is not None:
+            self._gone(name)
+
+    def get(self, name: str) -> list["Room"]:
+        """The live rooms called ``name``."""
+        refs = self.by_name.get(name)
+        if not refs:
+            return []
+        rooms = []
+        for ref in tuple(refs):
+            room = ref()
+            if room is not None:
+                rooms.append(room)
+        return rooms
+
+    def __len__(self) -> int:
+        return len(self.by_name)
+
+
 # Backends to reset in a forked worker (see _after_fork_in_child).
 _live: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
@@ -54,22 +106,19 @@ class InProcessPubSub(PubSubBackend):
     """Rooms of one process: a send also reaches the other ``Room`` objects of its name."""
 
     def __init__(self) -> None:
-        self._rooms: dict[str, list["Room"]] = {}
-        self._lock = threading.Lock()
+        self._rooms = _RoomRefs()
         _live.add(self)
 
     def _reset(self) -> None:
-        self._rooms = {}
-        self._lock = threading.Lock()
+        self._rooms = _RoomRefs()
 
     def attach(self, room: "Room") -> None:
-        with self._lock:
-            self._rooms.setdefault(room.name, []).append(room)
+        self._rooms.add(room)
 
     def publish(self, room: "Room", opcode: int, payload: Any) -> None:
-        others = self._rooms.get(room.name)
-        if others and len(others) > 1:
-            for other in others:
+        refs = self._rooms.by_name.get(room.name)
+        if refs and len(refs) > 1:
+            for other in self._rooms.get(room.name):
                 if other is not room:
                     other.deliver_local(opcode, payload)
 
@@ -107,7 +156,7 @@ class RedisPubSub(PubSubBackend):
     def _reset(self) -> None:
         """Not started, no rooms (also in a forked worker: the parent's connections are not
         its own; its rooms attach again at their first join or send)."""
-        self._rooms: dict[str, list["Room"]] = {}
+        self._rooms = _RoomRefs(self._forget)
         self._lock = threading.Lock()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._loop_thread = 0
@@ -116,6 +165,7 @@ class RedisPubSub(PubSubBackend):
         self._wake: Optional[asyncio.Event] = None
         self._subscribe: set[str] = set()
         self._subscribed: set[str] = set()
+        self._unsubscribe: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._client: Any = None
         self._down_since_lost: Optional[int] = None  # `lost` when Redis went down; None while up
@@ -134,11 +184,21 @@ class RedisPubSub(PubSubBackend):
 
     # --- PubSubBackend ----------------------------------------------------------------
     def attach(self, room: "Room") -> None:
-        with self._lock:
-            first = room.name not in self._rooms
-            self._rooms.setdefault(room.name, []).append(room)
-        if first:
+        if self._rooms.add(room):
             self._on_loop(self._want, room.name)
+
+    def _forget(self, room_name: str) -> None:
+        """The last room called ``room_name`` is gone: unsubscribe (on the loop)."""
+        loop = self._loop
+        if loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._unwant(room_name)
+            return
+        try:
+            loop.call_soon_threadsafe(self._unwant, room_name)
+        except RuntimeError:  # the loop is closed: so is the subscription
+            pass
 
     def publish(self, room: "Room", opcode: int, payload: Any) -> None:
         data = payload.encode("utf-8") if isinstance(payload, str) else payload
@@ -177,7 +237,14 @@ class RedisPubSub(PubSubBackend):
         self._tasks = [loop.create_task(self._read_forever()), loop.create_task(self._write_forever())]
 
     def _want(self, room_name: str) -> None:
+        self._unsubscribe.discard(room_name)
         self._subscribe.add(room_name)
+
+    def _unwant(self, room_name: str) -> None:
+        if room_name in self._rooms.by_name:
+            return  # attached again meanwhile
+        self._subscribe.discard(room_name)
+        self._unsubscribe.add(room_name)
 
     def _queue(self, channel: str, message: bytes) -> None:
         outgoing = self._outgoing
@@ -222,7 +289,8 @@ class RedisPubSub(PubSubBackend):
                 await pubsub.connect()
                 await pubsub.subscribe(self.channel_prefix + "\x00control")  # keeps the connection in pubsub mode
                 self._subscribed = set()
-                self._subscribe |= set(self._rooms)
+                self._unsubscribe = set()
+                self._subscribe |= set(self._rooms.by_name)
                 self._up = True
                 if self._down_since_lost is not None:
                     _log.warning("Redis pub/sub reconnected; %d send(s) were lost while it was unreachable "
@@ -230,6 +298,10 @@ class RedisPubSub(PubSubBackend):
                     self._down_since_lost = None
                 delay = self.reconnect_delay
                 while not self._closed:
+                    if self._unsubscribe:
+                        names, self._unsubscribe = self._unsubscribe, set()
+                        await pubsub.unsubscribe(*(self.channel_prefix + name for name in names))
+                        self._subscribed -= names
                     if self._subscribe:
                         names, self._subscribe = self._subscribe, set()
                         await pubsub.subscribe(*(self.channel_prefix + name for name in names))

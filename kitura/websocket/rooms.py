@@ -20,7 +20,7 @@ import weakref
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, Optional
 
-from .connection import WebSocketConnection, deliver_as_batch
+from .connection import WebSocketConnection, deliver_as_batch, joined_room, left_room
 from .frames import OP_TEXT
 
 if TYPE_CHECKING:
@@ -71,10 +71,12 @@ class Room:
         """Add a connection (joining twice is harmless)."""
         self.backend  # noqa: B018 - attach now, so that remote sends reach this process
         self._members[connection.id] = connection
+        joined_room(connection, self)
 
     def leave(self, connection: WebSocketConnection) -> None:
-        """Remove a connection (a closed one also leaves at the next send)."""
+        """Remove a connection (a connection leaves its rooms when it closes)."""
         self._members.pop(connection.id, None)
+        left_room(connection, self)
 
     @property
     def members(self) -> list[WebSocketConnection]:

@@ -3,7 +3,9 @@ through a real redis-server."""
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
 from contextlib import ExitStack
 from typing import Callable, Iterator
 
@@ -210,3 +212,94 @@ def test_send_from_another_thread_is_one_batch_on_the_loop(serve) -> None:
         for ws in clients:
             assert [ws.recv(timeout=10) for _ in range(4)] == [
                 "from a thread 0", "from a thread 1", "from a thread 2", '{"n":3}']
+
+
+def test_dropped_rooms_are_released_by_their_backend() -> None:
+    """A backend holds its rooms weakly: rooms made and dropped (one per user, say) go,
+    and so does their name in the backend."""
+    backend = InProcessPubSub()
+    kept = Room("user-kept", backend=backend)
+    kept.send("attach")
+    refs = []
+    for i in range(1000):
+        room = Room(f"user-{i}", backend=backend)
+        room.send("attach")
+        refs.append(weakref.ref(room))
+    del room
+    gc.collect()
+    assert sum(ref() is not None for ref in refs) == 0
+    assert list(backend._rooms.by_name) == ["user-kept"]
+    other = Room("user-kept", backend=backend)
+    other.send("attach")
+    assert len(backend._rooms.get("user-kept")) == 2
+
+
+class StayService(RoomService):
+    """Joins in ``connected``, never leaves: closing must take the member out."""
+
+    def disconnected(self, connection, reason):
+        pass
+
+
+def test_a_closed_member_leaves_its_room_without_a_send(serve) -> None:
+    room = Room("quiet", backend=InProcessPubSub())
+    WebSocket.register(service=StayService(room), on_path="room-quiet")
+    try:
+        port = serve("room-quiet-2", Room("unused", backend=InProcessPubSub()))
+        with connect(f"ws://127.0.0.1:{port}/room-quiet") as stays:
+            with connect(f"ws://127.0.0.1:{port}/room-quiet") as goes:
+                _joined(goes, 2)
+            deadline = time.monotonic() + 10
+            while len(room) != 1:
+                assert time.monotonic() < deadline, "the closed connection stayed in the room"
+                time.sleep(0.02)
+            assert stays.id is not None
+    finally:
+        WebSocket.unregister("room-quiet")
+
+
+def test_a_room_held_only_by_its_members_lives_on(serve) -> None:
+    """``Room(name).join(connection)`` without keeping the room: the members keep it."""
+
+    class JoinByName(RoomService):
+        def connected(self, connection):
+            Room("by-name", backend=backend).join(connection)
+
+    backend = InProcessPubSub()
+    WebSocket.register(service=JoinByName(Room("unused")), on_path="room-by-name")
+    try:
+        port = serve("room-by-name-2", Room("unused2", backend=InProcessPubSub()))
+        with connect(f"ws://127.0.0.1:{port}/room-by-name") as ws:
+            deadline = time.monotonic() + 10
+            while not backend._rooms.get("by-name"):
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            gc.collect()
+            Room("by-name", backend=backend).send("hello")
+            assert ws.recv(timeout=10) == "hello"
+    finally:
+        WebSocket.unregister("room-by-name")
+
+
+def test_redis_unsubscribes_when_the_last_room_of_a_name_goes(serve, backends, redis_server) -> None:
+    import redis
+
+    serve("room-unsub", Room("unused3", backend=InProcessPubSub()))  # a running server loop
+    backend = backends()
+    room = Room("unsub", backend=backend)
+    room.send("attach")
+    _wait_subscribed(backend, room="unsub")
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        assert client.pubsub_numsub(backend.channel_prefix + "unsub")[0][1] == 1
+        del room
+        gc.collect()
+        deadline = time.monotonic() + 10
+        while backend.subscribed("unsub") or client.pubsub_numsub(backend.channel_prefix + "unsub")[0][1]:
+            assert time.monotonic() < deadline, "the channel of a dropped room stayed subscribed"
+            time.sleep(0.02)
+        again = Room("unsub", backend=backend)
+        again.send("attach")
+        _wait_subscribed(backend, room="unsub")
+    finally:
+        client.close()
