@@ -16,7 +16,7 @@ import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
 
-from .supervisor import serve_in_workers
+from .supervisor import serve_in_workers, unblock_stop_signal
 
 if TYPE_CHECKING:
     from .server import HTTPServer
@@ -97,6 +97,8 @@ class ListenerGroup:
             return True
         with _signals(_raise_stop, sigint=False):
             try:
+                if threading.current_thread() is threading.main_thread():
+                    unblock_stop_signal()  # a worker's SIGTERM waited for this handler
                 with cls._condition:
                     return cls._condition.wait_for(lambda: not cls._servers, timeout)
             except (KeyboardInterrupt, _StopSignal) as exc:

@@ -37,7 +37,7 @@ from .loop import get_loop, release_loop, run_in_loop
 if TYPE_CHECKING:
     from .server import HTTPServer
 
-__all__ = ["serve_in_workers", "worker_index"]
+__all__ = ["serve_in_workers", "worker_index", "unblock_stop_signal"]
 
 _log = logging.getLogger("kitura.net")
 
@@ -144,6 +144,8 @@ class _Supervisor:
         code = 0
         try:
             for index in range(self.count):
+                if self.stopping:  # a SIGTERM while starting: fork no more
+                    break
                 self._spawn(index)
             while self.children:
                 try:
@@ -167,7 +169,8 @@ class _Supervisor:
                     code = 1
                     self._stop_all()
                     continue
-                self._spawn(index)
+                if not self.stopping:
+                    self._spawn(index)
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -196,6 +199,8 @@ class _Supervisor:
         # before it resets them would run the supervisor's handler there.
         signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         try:
+            if self.stopping:  # checked with the signals blocked: no SIGTERM between it and the fork
+                return
             pid = os.fork()
             if pid == 0:
                 _worker_main(index, self.listeners, self.wait_in_worker)  # never returns
@@ -203,6 +208,13 @@ class _Supervisor:
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         _log.info("Worker %d started (pid %d)", index, pid)
+
+
+def unblock_stop_signal() -> None:
+    """Let SIGTERM in (a worker keeps it blocked until its graceful handler is set);
+    one that came meanwhile is handled now. Nothing outside a worker."""
+    if _worker_index is not None:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
 def _describe(status: int) -> str:
@@ -216,7 +228,9 @@ def _worker_main(index: int, listeners: list[_Listener], wait: Callable[[], Any]
     _worker_index = index
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor passes Ctrl-C on as SIGTERM
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    # SIGTERM stays blocked until ``wait`` has its graceful handler in place
+    # (``unblock_stop_signal``): one arriving while the worker starts drains it too.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     code = 0
     try:
         loop = get_loop()

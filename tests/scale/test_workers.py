@@ -187,3 +187,53 @@ def test_sessions_in_redis_follow_the_client_across_workers(redis_server) -> Non
         assert [n for _, n in seen] == list(range(1, len(seen) + 1))  # one session, on both workers
     finally:
         app.close()
+
+
+_SIGTERM_WHILE_FORKING = """
+import os, signal, sys, time
+from kitura.net import supervisor as sv
+from kitura.net.listener_group import ListenerGroup
+real_fork = os.fork
+forks = []
+def fork():
+    pid = real_fork()
+    if pid != 0:
+        forks.append(pid)
+        if len(forks) == 1:
+            os.kill(os.getpid(), signal.SIGTERM)  # pending until the spawn unblocks signals
+    return pid
+sv.os.fork = fork
+code = sv._Supervisor([], 3, lambda: (time.sleep(0.3), ListenerGroup.wait_for_listeners())).run()
+print("forks", len(forks), "code", code)
+"""
+
+_SIGTERM_WHILE_THE_WORKER_STARTS = """
+import os, signal, sys, threading, time
+from kitura.net import supervisor as sv
+from kitura.net.listener_group import ListenerGroup
+marker = sys.argv[1]
+def wait():
+    time.sleep(1.0)  # the worker is still starting when the SIGTERM comes
+    ListenerGroup.wait_for_listeners()
+    with open(marker, "w") as f:
+        f.write("drained")
+threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+print("code", sv._Supervisor([], 1, wait).run())
+"""
+
+
+def _run_script(script: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=30,
+                          cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_sigterm_while_forking_forks_no_more_workers() -> None:
+    assert _run_script(_SIGTERM_WHILE_FORKING).split() == ["forks", "1", "code", "0"]
+
+
+def test_a_sigterm_while_a_worker_starts_waits_for_its_graceful_handler(tmp_path) -> None:
+    marker = tmp_path / "drained"
+    assert _run_script(_SIGTERM_WHILE_THE_WORKER_STARTS, str(marker)).split() == ["code", "0"]
+    assert marker.read_text() == "drained"  # not killed by SIGTERM's default action
