@@ -134,14 +134,17 @@ class RedisPubSub(PubSubBackend):
     ``url``: what ``redis.asyncio.from_url`` takes; ``channel_prefix`` is put before
     room names (rooms of the same name and prefix share messages). Counters:
     ``published``, ``received`` (from other processes), ``lost`` (sends that did not
-    reach Redis), ``reconnects``. Connects on the first join or send, on the server's
-    event loop (in each worker, after the fork).
+    reach Redis, or messages from it that could not be delivered), ``reconnects``.
+    ``socket_timeout``: how long a Redis command may wait for its answer (a stalled
+    Redis fails the sends, counted as lost, instead of holding them forever). Connects
+    on the first join or send, on the server's event loop (in each worker, after the fork).
     """
 
     def __init__(self, url: str = "redis://localhost:6379/0", *, channel_prefix: str = "kitura:room:",
                  reconnect_delay: float = 0.1, max_reconnect_delay: float = 5.0,
-                 max_queued: int = 100_000) -> None:
+                 max_queued: int = 100_000, socket_timeout: float = 5.0) -> None:
         self.url = url
+        self.socket_timeout = socket_timeout
         self.channel_prefix = channel_prefix
         self.reconnect_delay = reconnect_delay
         self.max_reconnect_delay = max_reconnect_delay
@@ -231,7 +234,8 @@ class RedisPubSub(PubSubBackend):
         import redis.asyncio as aioredis
 
         self._loop_thread = threading.get_ident()
-        self._client = aioredis.from_url(self.url, socket_connect_timeout=2.0, socket_keepalive=True)
+        self._client = aioredis.from_url(self.url, socket_connect_timeout=2.0, socket_keepalive=True,
+                                         socket_timeout=self.socket_timeout)
         self._wake = asyncio.Event()
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._read_forever()), loop.create_task(self._write_forever())]
@@ -272,7 +276,9 @@ class RedisPubSub(PubSubBackend):
                         await pipe.execute()
                     self.published += len(batch)
                     self._publish_failing = False
-                except (redis.RedisError, OSError) as exc:
+                except Exception as exc:  # noqa: BLE001 - the writer must not die: the next batch tries again
+                    if not isinstance(exc, (redis.RedisError, OSError)):
+                        _log.exception("Redis pub/sub: unexpected error publishing")
                     if not self._publish_failing:
                         self._publish_failing = True
                         _log.warning("Redis pub/sub: sends are not reaching other processes (%s); local "
@@ -317,8 +323,12 @@ class RedisPubSub(PubSubBackend):
                         batch.append(more)
                     from .connection import deliver_as_batch
                     deliver_as_batch(self._deliver, batch)
-            except (redis.RedisError, OSError) as exc:
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the reader must not die: it reconnects
                 self._up = False
+                if not isinstance(exc, (redis.RedisError, OSError)):
+                    _log.exception("Redis pub/sub: unexpected error reading from %s; reconnecting", self.url)
                 if self._down_since_lost is None:
                     self._down_since_lost = self.lost
                     _log.warning("Redis pub/sub unreachable at %s (%s): rooms deliver to local members only; "
@@ -337,23 +347,28 @@ class RedisPubSub(PubSubBackend):
         prefix_len = len(self.channel_prefix)
         origin = self._origin
         for message in batch:
-            if message.get("type") != "message":
-                continue
-            data = message["data"]
-            if len(data) < _HEAD or data[1:_HEAD - 1] == origin:
-                continue  # ours: delivered locally when sent
-            channel = message["channel"]
-            name = (channel.decode("utf-8", "replace") if isinstance(channel, bytes) else channel)[prefix_len:]
-            rooms = self._rooms.get(name)
-            if not rooms:
-                continue
-            self.received += 1
-            if data[_HEAD - 1:_HEAD] == b"t":
-                opcode, payload = OP_TEXT, data[_HEAD:].decode("utf-8")
-            else:
-                opcode, payload = 2, data[_HEAD:]
-            for room in rooms:
-                room.deliver_local(opcode, payload)
+            try:
+                if message.get("type") != "message":
+                    continue
+                data = message["data"]
+                if len(data) < _HEAD or data[1:_HEAD - 1] == origin:
+                    continue  # ours: delivered locally when sent
+                channel = message["channel"]
+                name = (channel.decode("utf-8", "replace") if isinstance(channel, bytes) else channel)[prefix_len:]
+                rooms = self._rooms.get(name)
+                if not rooms:
+                    continue
+                if data[_HEAD - 1:_HEAD] == b"t":
+                    opcode, payload = OP_TEXT, data[_HEAD:].decode("utf-8")
+                else:
+                    opcode, payload = 2, data[_HEAD:]
+                self.received += 1
+                for room in rooms:
+                    room.deliver_local(opcode, payload)
+            except Exception:  # noqa: BLE001 - one bad message must not stop the others (or the reader)
+                self.lost += 1
+                _log.warning("Redis pub/sub: a message on %r could not be delivered; dropped",
+                             message.get("channel") if isinstance(message, dict) else None, exc_info=True)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop and disconnect; from another thread it waits (up to ``timeout``)."""

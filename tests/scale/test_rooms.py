@@ -303,3 +303,24 @@ def test_redis_unsubscribes_when_the_last_room_of_a_name_goes(serve, backends, r
         _wait_subscribed(backend, room="unsub")
     finally:
         client.close()
+
+
+def test_a_message_that_cannot_be_delivered_is_lost_not_the_reader(serve, backends, redis_server) -> None:
+    """Text that is not UTF-8 on a room's channel (another program, another version) is
+    counted as lost; the reader goes on delivering what comes next."""
+    import redis
+
+    backend = backends()
+    port = serve("room-bad", Room("bad", backend=backend))
+    with connect(f"ws://127.0.0.1:{port}/room-bad") as ws:
+        _joined(ws, 1)
+        _wait_subscribed(backend, room="bad")
+        client = redis.Redis.from_url(redis_server.url)
+        try:
+            head = b"K" + b"\x01" * 16  # another process's origin
+            client.publish(backend.channel_prefix + "bad", head + b"t\xff\xfe not UTF-8")
+            client.publish(backend.channel_prefix + "bad", head + b"tstill delivered")
+        finally:
+            client.close()
+        assert ws.recv(timeout=10) == "still delivered"
+        assert backend.lost == 1 and backend.received == 1 and backend.connected
