@@ -61,7 +61,7 @@ _METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPT
 
 
 class HTTPConnection(asyncio.Protocol):
-    __slots__ = ('serving', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_answer_408_on_deadline', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_field_bytes', '_count_field_bytes', '_head_size', '_in_head', '_in_body', '_hosts', '_body', '_expect_continue', '_flow', '_posted')
+    __slots__ = ('serving', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_answer_408_on_deadline', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_field_bytes', '_count_field_bytes', '_head_size', '_in_head', '_in_body', '_hosts', '_body', '_expect_continue', '_flow', '_posted', '_draining')
 
     def __init__(self, serving: "ServingState") -> None:
         # what the server shares with its connections
@@ -87,6 +87,7 @@ class HTTPConnection(asyncio.Protocol):
         self._deadline: float | None = None
         self._answer_408_on_deadline = False  # a head or body is awaited (408 when late), else idle (close)
         self._failed = False  # a protocol error was queued: parse no more
+        self._draining = False  # a graceful stop: read no more, answer what came with Connection: close
         self._upgrade_buffer: bytearray | None = None
         self._upgraded: Any = None
 
@@ -347,6 +348,8 @@ class HTTPConnection(asyncio.Protocol):
     def _dispatch(self, request: ServerRequest) -> None:
         response = ServerResponse(self, request)
         self._current = response
+        if self._draining:
+            response.close_after()
         self._deadline = None
         monitor = Monitor.delegate
         if monitor is not None:
@@ -523,6 +526,7 @@ class HTTPConnection(asyncio.Protocol):
         if self._upgraded is not None:
             self._upgraded.shutdown()
         else:
+            self._draining = True
             self._pause_reading()
             if self._current is not None:
                 self._current.close_after()  # its head says Connection: close, if not out yet
@@ -564,7 +568,8 @@ class HTTPConnection(asyncio.Protocol):
             self.transport.pause_reading()
 
     def _resume_reading(self) -> None:
-        if self._reading_paused and not self._failed and not self._writing_paused and not self._closed:
+        if self._reading_paused and not self._failed and not self._writing_paused and not self._closed \
+                and not self._draining:
             self._reading_paused = False
             self.transport.resume_reading()  # type: ignore[union-attr]
 

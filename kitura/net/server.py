@@ -247,12 +247,11 @@ class HTTPServer:
     async def _hand_over(self) -> list[socket.socket]:
         server, self._server = self._server, None
         sockets = [socket.socket(fileno=os.dup(sock.fileno())) for sock in server.sockets or ()]  # type: ignore[union-attr]
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            self._sweeper = None
         server.close()  # type: ignore[union-attr]
-        # Connections this process accepted before the fork are finished here.
+        # Connections this process accepted before the fork are finished here (the
+        # sweeper goes on enforcing their deadlines meanwhile).
         await self._drain(self.options.shutdown_timeout)
+        self._cancel_sweep()
         for conn in list(self._open_connections()):
             conn.shutdown()
         ListenerGroup._remove(self)
@@ -290,10 +289,8 @@ class HTTPServer:
             return
         server.close()
         if graceful:
-            await self._drain(self.options.shutdown_timeout)
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            self._sweeper = None
+            await self._drain(self.options.shutdown_timeout)  # deadlines still swept meanwhile
+        self._cancel_sweep()
         for conn in list(self._open_connections()):
             try:
                 conn.shutdown()
@@ -341,12 +338,18 @@ class HTTPServer:
         self._sweeper = self._loop.call_later(interval, self._sweep)  # type: ignore[union-attr]
 
     def _sweep(self) -> None:
-        """Once a second: expire header and keep-alive deadlines (one timer for all connections)."""
+        """Once a second: expire header and keep-alive deadlines (one timer for all
+        connections), until the stop is over (``_cancel_sweep``), drain included."""
         now = self._loop.time()  # type: ignore[union-attr]
         for conn in list(self.serving.connections):  # type: ignore[union-attr]
             conn.check_deadline(now)
-        if self._server is not None:
+        if self._sweeper is not None:
             self._schedule_sweep()
+
+    def _cancel_sweep(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
 
     def __repr__(self) -> str:
         return f"<HTTPServer {self.state.value} port={self.port}>"

@@ -415,3 +415,69 @@ def test_no_delegate_gives_404(serve):
     with connect(server) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
         assert ResponseReader(sock).read_one().status == 404
+
+
+class _StreamThenWait(ServerDelegate):
+    """/stream: the head and a first chunk go out at once, the end waits for ``release``."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def handle(self, request, response):
+        if request.url != b"/stream":
+            response.end("other")
+            return
+        response.write(from_=b"part")
+
+        def finish():
+            self.release.wait(5)
+            response.end("done")
+
+        threading.Thread(target=finish).start()
+
+
+def _start_graceful_stop(server: HTTPServer) -> threading.Thread:
+    stopper = threading.Thread(target=server.stop, kwargs={"graceful": True})
+    stopper.start()
+    deadline = time.monotonic() + 5
+    while server._server is not None:  # the drain has begun once the listener is gone
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.05)
+    return stopper
+
+
+def test_a_draining_keep_alive_connection_reads_no_new_request(serve):
+    """The head of the answer in progress went out keep-alive before the drain: the
+    connection still reads nothing more, and closes once that answer is done."""
+    delegate = _StreamThenWait()
+    server = serve(delegate)
+    with connect(server) as sock:
+        sock.sendall(b"GET /stream HTTP/1.1\r\nHost: h\r\n\r\n")
+        head = b""
+        while b"part" not in head:
+            head += sock.recv(65536)
+        stopper = _start_graceful_stop(server)
+        sock.sendall(b"GET /other HTTP/1.1\r\nHost: h\r\n\r\n")  # after the drain began
+        delegate.release.set()
+        rest = wait_closed(sock)
+    stopper.join(10)
+    assert b"done" in rest and b"other" not in rest
+
+
+def test_requests_queued_when_the_drain_begins_are_answered_with_connection_close(serve):
+    delegate = _StreamThenWait()
+    server = serve(delegate)
+    with connect(server) as sock:
+        sock.sendall(b"GET /stream HTTP/1.1\r\nHost: h\r\n\r\nGET /other HTTP/1.1\r\nHost: h\r\n\r\n")
+        head = b""
+        while b"part" not in head:
+            head += sock.recv(65536)
+        stopper = _start_graceful_stop(server)
+        delegate.release.set()
+        rest = wait_closed(sock)
+    stopper.join(10)
+    assert b"done" in rest
+    if b"other" in rest:  # answered: then it said so
+        second = rest[rest.index(b"HTTP/1.1", 1):].lower()
+        assert b"connection: close" in second
