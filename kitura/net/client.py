@@ -37,6 +37,8 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Foundation's .urlQueryAllowed: what Kitura leaves unencoded in a URL it percent-encodes.
 _URL_SAFE = "!$&'()*+,-./:;=?@_~[]"
 _CLOSED = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+# RFC 9110 9.2.2: a request with one of these methods may be sent again automatically.
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _URL_PARTS = frozenset({"schema", "hostname", "port", "path", "username", "password"})
 
 
@@ -324,14 +326,21 @@ class ClientRequest:
             where += f" (Unix socket {self.unix_domain_socket_path})"
         for attempt in (1, 2):
             conn, reused = POOL.take(origin, self.timeout)
+            answered = False
             try:
                 body_cut = self._send(conn, method, target, lines, body, chunked)
                 raw = conn.getresponse()
+                answered = True
                 data = raw.read()
             except _CLOSED as exc:
                 conn.close()
-                if reused and attempt == 1:
-                    continue  # the server closed an idle keep-alive connection as we reused it
+                if reused and attempt == 1 and not answered:
+                    if method in _IDEMPOTENT:
+                        continue  # the server closed a kept-alive connection as we reused it
+                    raise ClientRequestError(
+                        f"ClientRequest {where}: the server closed the reused keep-alive connection "
+                        f"without an answer ({exc}); {method} is not idempotent, so it was not sent "
+                        "again: the server may have processed it") from exc
                 raise ClientRequestError(f"ClientRequest {where}: the connection was closed: {exc}") from exc
             except TimeoutError as exc:
                 conn.close()

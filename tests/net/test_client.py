@@ -444,3 +444,87 @@ def test_kitura_test_harness_ports_literally():
         assert fulfilled == [True]  # the callback ran before req.end() returned
     finally:
         Kitura.stop()
+
+
+# --- a keep-alive connection the server drops after reading a request ------------------
+class _DropsSecondRequest:
+    """Raw HTTP/1.1 server: on each connection, answers the first request and, if the
+    connection's second request is a ``drop_method`` one, reads it and closes without an answer.
+
+    ``requests`` records every request head's first line with its connection number.
+    """
+
+    def __init__(self, drop_method: str) -> None:
+        self.drop_method = drop_method
+        self.requests: list[tuple[int, str]] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(5)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        for number in range(2):
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            conn.settimeout(5)
+            with conn, conn.makefile("rb") as reader:  # both closed: the socket's fd is shut then
+                try:
+                    for index in range(2):
+                        line = reader.readline().decode().strip()
+                        if not line:
+                            break
+                        length = 0
+                        while (header := reader.readline()) not in (b"\r\n", b""):
+                            name, _, value = header.decode().partition(":")
+                            if name.lower() == "content-length":
+                                length = int(value)
+                        reader.read(length)
+                        self.requests.append((number, line))
+                        if index == 1 and line.startswith(self.drop_method + " "):
+                            break  # read it whole, then close without an answer
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        POOL.clear()  # ends a kept-alive connection the thread may be reading
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes a waiting accept()
+        except OSError:
+            pass
+        self.listener.close()
+        self.thread.join(10)
+
+
+def test_a_post_the_server_dropped_is_not_sent_again():
+    server = _DropsSecondRequest("POST")
+    try:
+        url = f"http://127.0.0.1:{server.port}/orders"
+        HTTP.get(url, lambda r: None)  # leaves a keep-alive connection in the pool
+        responses = []
+        request = HTTP.request(url, responses.append, method="POST", timeout=5)
+        request.end("one order")
+    finally:
+        server.close()
+    assert [line for _, line in server.requests] == ["GET /orders HTTP/1.1", "POST /orders HTTP/1.1"]
+    assert responses == [None]
+    assert isinstance(request.error, ClientRequestError)
+    message = str(request.error)
+    assert "POST" in message and "closed" in message and "not sent again" in message
+
+
+def test_an_idempotent_request_the_server_dropped_is_retried_on_a_fresh_connection():
+    server = _DropsSecondRequest("PUT")
+    try:
+        url = f"http://127.0.0.1:{server.port}/orders/1"
+        HTTP.get(url, lambda r: None)
+        responses = []
+        HTTP.request(url, responses.append, method="PUT", timeout=5).end("the order")
+    finally:
+        server.close()
+    assert server.requests == [(0, "GET /orders/1 HTTP/1.1"), (0, "PUT /orders/1 HTTP/1.1"),
+                               (1, "PUT /orders/1 HTTP/1.1")]
+    assert responses[0].read_string() == "ok"
