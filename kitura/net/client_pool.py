@@ -79,11 +79,12 @@ def _is_dead(conn: http.client.HTTPConnection) -> bool:
     sock = conn.sock
     if sock is None:
         return True
+    poller = select.poll()  # not select.select: it cannot watch an fd above 1023
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))  # readable, hung up or in error
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 class ConnectionPool:

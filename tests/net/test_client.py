@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import http.server
+import os
+import resource
 import socket
 import ssl
 import threading
@@ -528,3 +530,29 @@ def test_an_idempotent_request_the_server_dropped_is_retried_on_a_fresh_connecti
     assert server.requests == [(0, "GET /orders/1 HTTP/1.1"), (0, "PUT /orders/1 HTTP/1.1"),
                                (1, "PUT /orders/1 HTTP/1.1")]
     assert responses[0].read_string() == "ok"
+
+
+def test_keep_alive_reuses_a_connection_whose_fd_is_above_1024(stdlib_server):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1200
+    if soft < wanted:
+        if hard != resource.RLIM_INFINITY and hard < wanted:
+            pytest.skip(f"RLIMIT_NOFILE hard limit {hard} is below {wanted}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    fillers: list[int] = [os.open(os.devnull, os.O_RDONLY)]
+    try:
+        while len(fillers) < wanted - 100:  # bounded: fill the fds below 1030
+            fd = os.dup(fillers[0])
+            fillers.append(fd)
+            if fd >= 1030:
+                break
+        assert fillers[-1] >= 1030
+        for _ in range(2):
+            HTTP.get(_url(stdlib_server, "/again"), lambda r: None)
+        ports = _StdlibHandler.client_ports
+        assert len(ports) == 2 and len(set(ports)) == 1  # one TCP connection for both
+    finally:
+        POOL.clear()
+        for fd in fillers:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
