@@ -556,3 +556,41 @@ def test_keep_alive_reuses_a_connection_whose_fd_is_above_1024(stdlib_server):
         for fd in fillers:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+class _Sized(ServerDelegate):
+    """``/length/N``: N bytes with a Content-Length; ``/chunked/N``: N bytes written in
+    pieces, which go out chunked past the server's FLUSH_AT (16 KiB)."""
+
+    def handle(self, request, response):
+        kind, size = request.url.decode().strip("/").split("/")
+        body = b"x" * int(size)
+        if kind == "chunked":
+            for start in range(0, len(body), 1000):
+                response.write(from_=body[start:start + 1000])
+            response.end()
+        else:
+            response.end(body)
+
+
+@pytest.mark.parametrize("kind", ["length", "chunked"])
+def test_a_response_past_max_response_size_gives_a_clear_error(serve, kind):
+    server = serve(_Sized())
+    base = f"http://127.0.0.1:{server.port}/{kind}"
+    responses = []
+    HTTP.get(f"{base}/50000", responses.append, max_response_size=50000)  # at the limit: read
+    assert responses[0].read_string() == "x" * 50000
+    chunked = responses[0].headers["Transfer-Encoding"] == ["chunked"]
+    assert chunked == (kind == "chunked")
+    request = HTTP.request(f"{base}/50001", responses.append)
+    request.set(ClientRequest.Options.max_response_size(50000))
+    request.end()
+    assert responses[1] is None
+    assert isinstance(request.error, ClientRequestError)
+    assert "larger than max_response_size (50000 bytes" in str(request.error)
+    HTTP.get(f"{base}/50001", responses.append, max_response_size=None)  # None: no limit
+    assert len(responses[2].read_string()) == 50001
+
+
+def test_the_default_max_response_size_is_100_mib():
+    assert ClientRequest("http://localhost/").max_response_size == 100 * 1024 * 1024
