@@ -1,6 +1,7 @@
 """The Credentials middleware, and ``request.user_profile``."""
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Optional
 
 from kitura.log import Log
@@ -14,10 +15,21 @@ __all__ = ["Credentials"]
 _USER_PROFILE_KEY = "@@Kitura@@UserProfile@@"
 _SESSION_PROFILE_KEY = "userProfile"
 _RETURN_TO_KEY = "returnTo"
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
 def _session(request: RouterRequest) -> Any:
     return getattr(request, "session", None)    # set by kitura.session's Session middleware, when used
+
+
+def _local_path(target: Any) -> str:
+    """``target`` if it is a path on this site, else ``"/"``. A returnTo that starts with
+    two slashes or a slash and a backslash (browsers read both as another host; they also
+    drop tabs and newlines, so control characters are refused) would make the login an open
+    redirect; a value starting with a slash has no scheme."""
+    if not isinstance(target, str) or not target.startswith("/") or _CONTROL.search(target):
+        return "/"
+    return "/" if target[1:2] in ("/", "\\") else target
 
 
 def _get_user_profile(request: RouterRequest) -> Optional[UserProfile]:
@@ -109,7 +121,7 @@ class Credentials(RouterMiddleware):
     def _all_passed(self, request: RouterRequest, response: RouterResponse, passed: list[Any]) -> None:
         session = _session(request)
         if session is not None and self.redirecting_plugins:
-            Credentials.set_redirecting_return_to(request.url if request.url.startswith("/") else "/", for_=request)
+            Credentials.set_redirecting_return_to(_local_path(request.url), for_=request)
             self._redirect_unauthorized(response)
             return
         if session is None and self.redirecting_plugins and not self.non_redirecting_plugins:
@@ -186,14 +198,13 @@ class Credentials(RouterMiddleware):
         session = _session(for_)
         if session is None or session[_RETURN_TO_KEY] is None:
             return None
-        value = session[_RETURN_TO_KEY]
-        return value if isinstance(value, str) else ""
+        return _local_path(session[_RETURN_TO_KEY])     # checked again: the session may hold an old value
 
     @staticmethod
     def set_redirecting_return_to(return_to: str, for_: RouterRequest) -> None:
         session = _session(for_)
         if session is not None:
-            session[_RETURN_TO_KEY] = return_to
+            session[_RETURN_TO_KEY] = _local_path(return_to)
 
     @staticmethod
     def restore_user_profile(from_: Any) -> Optional[UserProfile]:

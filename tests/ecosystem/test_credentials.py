@@ -309,6 +309,42 @@ def test_redirecting_plugin_with_a_fake_provider(serve):
     assert bad.status == 302 and bad.header("Location") == "/login/failed"
 
 
+class InstantLogin(CredentialsPluginProtocol):
+    """A redirecting plugin that logs every client in at once."""
+    name = "Instant"
+    redirecting = True
+
+    def authenticate(self, request, response, options, on_success, on_failure, on_pass, in_progress):
+        on_success(UserProfile(id="u", display_name="u", provider=self.name))
+
+
+@pytest.mark.parametrize("target, back", [
+    ("//evil.example/steal", "/"), ("/\\evil.example/steal", "/"), ("/%09/evil.example", "/%09/evil.example"),
+    ("/private/page?next=//x", "/private/page?next=//x")])
+def test_return_to_after_login_stays_on_the_site(serve, target, back):
+    router = Router()
+    router.all(middleware=Session(secret="s"))
+    credentials = Credentials(options={"failureRedirect": "/login"})
+    credentials.register(plugin=InstantLogin())
+    router.get("/login", credentials.authenticate(credentials_type="Instant"))
+    router.all(middleware=credentials)
+    client = serve(router)
+    first = client.raw(f"GET {target} HTTP/1.1\r\nHost: app.example\r\nConnection: close\r\n\r\n".encode())
+    assert first.startswith(b"HTTP/1.1 302") and b"\r\nLocation: /login\r\n" in first
+    cookie = next(line.split(b":", 1)[1].split(b";")[0].strip().decode() for line in first.split(b"\r\n")
+                  if line.lower().startswith(b"set-cookie:"))
+    login = client.get("/login", headers={"Cookie": cookie})
+    assert login.status == 302 and login.header("Location") == back
+
+
+def test_return_to_is_checked_when_read():
+    class Request:
+        session = {"returnTo": "//evil.example"}
+    assert Credentials.get_redirecting_return_to(for_=Request()) == "/"
+    Request.session = {"returnTo": "/ok"}
+    assert Credentials.get_redirecting_return_to(for_=Request()) == "/ok"
+
+
 def test_redirecting_plugin_without_a_session_is_a_500(serve):
     router = Router()
     credentials = Credentials()
