@@ -73,6 +73,7 @@ class RouterResponse:
     _data_filter: Callable[[bytes], bytes] | None = None
     _waiter: Callable[[], None] | None = None   # set by the walker while it waits (deferral)
     _deferred: bool = False
+    _end_off_loop: bool = False
 
     def __repr__(self) -> str:
         return f"<RouterResponse {self._status} ended={self.invoked_end}>"
@@ -258,6 +259,13 @@ class RouterResponse:
         self._on_end = handler
         return old
 
+    def end_off_loop(self) -> None:
+        """Ask ``end()``, when called on the event loop thread, to run the end hooks, the
+        written-data filter and the write on a worker thread instead: for hooks that block
+        (a session store over the network, compressing a large body). The response counts
+        as ended at once; it is written after they are done, so ordering is kept."""
+        self._end_off_loop = True
+
     def set_written_data_filter(self, filter: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
         """Transform the body at ``end()``; returns the previous filter (call it from yours;
         setting it back restores what was there, no filter included)."""
@@ -283,6 +291,20 @@ class RouterResponse:
         if self.invoked_end:
             logger.warning("RouterResponse end() invoked more than once for %s", self.request.url)
             return
+        if self._end_off_loop and getattr(self.server_response, "on_loop_thread", False):
+            self._end_off_loop = False
+            self.invoked_end = True     # ended for the walk and for callers; written by the worker
+            submit_to_worker(self._end_on_worker)
+            return
+        self._end_now()
+
+    def _end_on_worker(self) -> None:
+        try:
+            self._end_now()
+        except Exception as exc:  # noqa: BLE001 - a hook or filter raised: answer 500, never leave it open
+            self.server_response.fail(exc)
+
+    def _end_now(self) -> None:
         on_end = self._on_end
         if on_end is not None:
             self._on_end = None
