@@ -16,6 +16,8 @@ _USER_PROFILE_KEY = "@@Kitura@@UserProfile@@"
 _SESSION_PROFILE_KEY = "userProfile"
 _RETURN_TO_KEY = "returnTo"
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
+# The options' keys, and Kitura's spelling of each (kept as an alias for literal ports).
+_OPTION_ALIASES = {"success_redirect": "successRedirect", "failure_redirect": "failureRedirect"}
 
 
 def _session(request: RouterRequest) -> Any:
@@ -50,7 +52,7 @@ RouterRequest.user_profile = property(_get_user_profile, _set_user_profile,   # 
 
 
 class Credentials(RouterMiddleware):
-    """``credentials = Credentials(options={"failureRedirect": "/login"})``;
+    """``credentials = Credentials(options={"failure_redirect": "/login"})``;
     ``credentials.register(plugin=CredentialsHTTPBasic(verify_password=...))``;
     ``router.all("/private", middleware=credentials)``.
 
@@ -58,12 +60,18 @@ class Credentials(RouterMiddleware):
     that succeeds sets ``request.user_profile``; one that fails answers (401 unless it
     says otherwise, with its headers, e.g. ``WWW-Authenticate``). When every plugin
     passes, a request with a Session and redirecting plugins is redirected to
-    ``options["failureRedirect"]`` (remembering where it was going); any other is 401.
-    Options: ``successRedirect``, ``failureRedirect`` (Kitura's keys).
+    ``options["failure_redirect"]`` (remembering where it was going); any other is 401.
+    Options: ``success_redirect``, ``failure_redirect``; Kitura's ``successRedirect`` and
+    ``failureRedirect`` are the same options (both spellings are set, for plugins).
     """
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options: dict[str, Any] = dict(options or {})
+        for key, kitura_key in _OPTION_ALIASES.items():
+            if key in self.options:
+                self.options.setdefault(kitura_key, self.options[key])
+            elif kitura_key in self.options:
+                self.options[key] = self.options[kitura_key]
         self.non_redirecting_plugins: list[CredentialsPluginProtocol] = []
         self.redirecting_plugins: dict[str, CredentialsPluginProtocol] = {}
 
@@ -136,14 +144,14 @@ class Credentials(RouterMiddleware):
         response.status(status if status is not None else 401).end()
 
     def _redirect_unauthorized(self, response: RouterResponse, path: Optional[str] = None) -> None:
-        redirect = path if path is not None else self.options.get("failureRedirect")
+        redirect = path if path is not None else self.options.get("failure_redirect")
         if redirect is not None:
             response.redirect(redirect)
         else:
             response.status(401).end()
 
     def _redirect_authorized(self, response: RouterResponse, path: Optional[str] = None) -> None:
-        redirect = path if path is not None else self.options.get("successRedirect")
+        redirect = path if path is not None else self.options.get("success_redirect")
         if redirect is not None:
             response.redirect(redirect)
 

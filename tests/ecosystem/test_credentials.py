@@ -402,6 +402,22 @@ def test_return_to_after_login_stays_on_the_site(serve, target, back):
     assert login.status == 302 and login.header("Location") == back
 
 
+@pytest.mark.parametrize("options", [{"failure_redirect": "/login", "success_redirect": "/home"},
+                                     {"failureRedirect": "/login", "successRedirect": "/home"}])   # Kitura's keys
+def test_redirect_options_in_both_spellings(serve, options):
+    router = Router()
+    router.all(middleware=Session(secret="s"))
+    credentials = Credentials(options=options)
+    credentials.register(plugin=InstantLogin())
+    router.get("/login", credentials.authenticate(credentials_type="Instant"))
+    router.all("/private", middleware=credentials)
+    client = serve(router)
+    assert client.get("/private").header("Location") == "/login"
+    login = client.get("/login")
+    assert login.status == 302 and login.header("Location") == "/home"
+    assert credentials.options["failure_redirect"] == credentials.options["failureRedirect"] == "/login"
+
+
 def test_return_to_is_checked_when_read():
     class Request:
         session = {"returnTo": "//evil.example"}
