@@ -120,6 +120,12 @@ class ServerResponse:
         return self._ended
 
     @property
+    def on_loop_thread(self) -> bool:
+        """True when called on the thread of the event loop that serves this response."""
+        conn = self._conn
+        return conn is not None and get_ident() == conn.loop_thread
+
+    @property
     def request(self) -> "ServerRequest":
         return self._request
 
