@@ -11,6 +11,10 @@ from kitura.router import RouterMiddleware, RouterRequest, RouterResponse
 __all__ = ["Compression", "CompressionLevel", "CompressionStrategy"]
 
 #: Media types whose bodies are compressed already (or gain nothing): sent as they are.
+# Bodies from this size on are compressed on a worker when the response ends on the event
+# loop (an async def handler): zlib holds the loop about 1 ms per 100 KiB; below this, the
+# thread hop costs more than it saves.
+OFF_LOOP_AT = 128 * 1024
 _COMPRESSED_PREFIXES = ("image/", "video/", "audio/", "font/woff")
 _COMPRESSED_TYPES = frozenset({
     "application/zip", "application/gzip", "application/x-gzip", "application/x-bzip2", "application/x-xz",
@@ -105,6 +109,8 @@ class Compression(RouterMiddleware):
 
         previous_filter = response.set_written_data_filter(written_data_filter)
         previous_end = response.set_on_end_invoked(skip_streamed_file)
+        if encoding is not None:
+            response.end_off_loop(min_body=max(self.threshold, OFF_LOOP_AT))
         next()
 
     def _compressible(self, response: RouterResponse, body: bytes) -> bool:

@@ -14,9 +14,13 @@ __all__ = ["CORS"]
 class CORS(RouterMiddleware):
     """``router.all(middleware=CORS(options=Options(...)))``.
 
-    A request without ``Origin`` passes untouched. A preflight (``OPTIONS`` with
-    ``Origin``) gets the allow headers and 204, or goes on to the routes when
-    ``preflight_continue``; any other cross-origin request gets the origin, credentials
+    A request without ``Origin`` passes untouched, but for ``Vary: Origin``: every answer
+    says it varies with ``Origin`` unless every origin is allowed (a cache must not give one
+    origin's answer to another, nor a same-origin answer to a cross-origin request). A
+    preflight (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``, as the
+    Fetch standard defines it; Kitura takes any ``OPTIONS`` with ``Origin``) gets the allow
+    headers and 204, or goes on to the routes when ``preflight_continue``; any other
+    cross-origin request, an app's own ``OPTIONS`` included, gets the origin, credentials
     and expose headers and goes on.
     """
 
@@ -24,20 +28,21 @@ class CORS(RouterMiddleware):
         self.options = options if options is not None else Options()
 
     def handle(self, request: RouterRequest, response: RouterResponse, next: Callable[[], None]) -> None:
+        options = self.options
+        headers = response.headers
+        if options.allowed_origin != AllowedOrigins.ALL:
+            headers.append("Vary", "Origin")
         origin = request.headers["Origin"]
         if origin is None:
             next()
             return
-        options = self.options
-        headers = response.headers
         allowed = self._allow_origin(origin)
         if allowed is not None:
             headers.append("Access-Control-Allow-Origin", allowed)
-            if allowed != "*":
-                headers.append("Vary", "Origin")
             if options.credentials:
                 headers.append("Access-Control-Allow-Credentials", "true")
-        if request.method is RouterMethod.OPTIONS:
+        if (request.method is RouterMethod.OPTIONS
+                and request.headers["Access-Control-Request-Method"] is not None):
             if allowed is not None:
                 headers.append("Access-Control-Allow-Methods", ",".join(options.methods))
                 if options.allowed_headers is not None:

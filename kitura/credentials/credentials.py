@@ -1,6 +1,7 @@
 """The Credentials middleware, and ``request.user_profile``."""
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Optional
 
 from kitura.log import Log
@@ -14,10 +15,23 @@ __all__ = ["Credentials"]
 _USER_PROFILE_KEY = "@@Kitura@@UserProfile@@"
 _SESSION_PROFILE_KEY = "userProfile"
 _RETURN_TO_KEY = "returnTo"
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+# The options' keys, and Kitura's spelling of each (kept as an alias for literal ports).
+_OPTION_ALIASES = {"success_redirect": "successRedirect", "failure_redirect": "failureRedirect"}
 
 
 def _session(request: RouterRequest) -> Any:
     return getattr(request, "session", None)    # set by kitura.session's Session middleware, when used
+
+
+def _local_path(target: Any) -> str:
+    """``target`` if it is a path on this site, else ``"/"``. A returnTo that starts with
+    two slashes or a slash and a backslash (browsers read both as another host; they also
+    drop tabs and newlines, so control characters are refused) would make the login an open
+    redirect; a value starting with a slash has no scheme."""
+    if not isinstance(target, str) or not target.startswith("/") or _CONTROL.search(target):
+        return "/"
+    return "/" if target[1:2] in ("/", "\\") else target
 
 
 def _get_user_profile(request: RouterRequest) -> Optional[UserProfile]:
@@ -38,7 +52,7 @@ RouterRequest.user_profile = property(_get_user_profile, _set_user_profile,   # 
 
 
 class Credentials(RouterMiddleware):
-    """``credentials = Credentials(options={"failureRedirect": "/login"})``;
+    """``credentials = Credentials(options={"failure_redirect": "/login"})``;
     ``credentials.register(plugin=CredentialsHTTPBasic(verify_password=...))``;
     ``router.all("/private", middleware=credentials)``.
 
@@ -46,12 +60,18 @@ class Credentials(RouterMiddleware):
     that succeeds sets ``request.user_profile``; one that fails answers (401 unless it
     says otherwise, with its headers, e.g. ``WWW-Authenticate``). When every plugin
     passes, a request with a Session and redirecting plugins is redirected to
-    ``options["failureRedirect"]`` (remembering where it was going); any other is 401.
-    Options: ``successRedirect``, ``failureRedirect`` (Kitura's keys).
+    ``options["failure_redirect"]`` (remembering where it was going); any other is 401.
+    Options: ``success_redirect``, ``failure_redirect``; Kitura's ``successRedirect`` and
+    ``failureRedirect`` are the same options (both spellings are set, for plugins).
     """
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options: dict[str, Any] = dict(options or {})
+        for key, kitura_key in _OPTION_ALIASES.items():
+            if key in self.options:
+                self.options.setdefault(kitura_key, self.options[key])
+            elif kitura_key in self.options:
+                self.options[key] = self.options[kitura_key]
         self.non_redirecting_plugins: list[CredentialsPluginProtocol] = []
         self.redirecting_plugins: dict[str, CredentialsPluginProtocol] = {}
 
@@ -109,7 +129,7 @@ class Credentials(RouterMiddleware):
     def _all_passed(self, request: RouterRequest, response: RouterResponse, passed: list[Any]) -> None:
         session = _session(request)
         if session is not None and self.redirecting_plugins:
-            Credentials.set_redirecting_return_to(request.url if request.url.startswith("/") else "/", for_=request)
+            Credentials.set_redirecting_return_to(_local_path(request.url), for_=request)
             self._redirect_unauthorized(response)
             return
         if session is None and self.redirecting_plugins and not self.non_redirecting_plugins:
@@ -124,14 +144,14 @@ class Credentials(RouterMiddleware):
         response.status(status if status is not None else 401).end()
 
     def _redirect_unauthorized(self, response: RouterResponse, path: Optional[str] = None) -> None:
-        redirect = path if path is not None else self.options.get("failureRedirect")
+        redirect = path if path is not None else self.options.get("failure_redirect")
         if redirect is not None:
             response.redirect(redirect)
         else:
             response.status(401).end()
 
     def _redirect_authorized(self, response: RouterResponse, path: Optional[str] = None) -> None:
-        redirect = path if path is not None else self.options.get("successRedirect")
+        redirect = path if path is not None else self.options.get("success_redirect")
         if redirect is not None:
             response.redirect(redirect)
 
@@ -186,14 +206,13 @@ class Credentials(RouterMiddleware):
         session = _session(for_)
         if session is None or session[_RETURN_TO_KEY] is None:
             return None
-        value = session[_RETURN_TO_KEY]
-        return value if isinstance(value, str) else ""
+        return _local_path(session[_RETURN_TO_KEY])     # checked again: the session may hold an old value
 
     @staticmethod
     def set_redirecting_return_to(return_to: str, for_: RouterRequest) -> None:
         session = _session(for_)
         if session is not None:
-            session[_RETURN_TO_KEY] = return_to
+            session[_RETURN_TO_KEY] = _local_path(return_to)
 
     @staticmethod
     def restore_user_profile(from_: Any) -> Optional[UserProfile]:

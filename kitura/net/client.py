@@ -32,11 +32,17 @@ Callback = Callable[[Optional[ClientResponse]], Any]
 
 #: Default seconds to wait for a connection and for each read (Kitura waits forever).
 DEFAULT_TIMEOUT = 60.0
+#: Default bound on a response body, which is held whole in memory (Kitura has none):
+#: the server's own ``request_size_limit`` default.
+DEFAULT_MAX_RESPONSE_SIZE = 100 * 1024 * 1024
+_READ_CHUNK = 256 * 1024
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Foundation's .urlQueryAllowed: what Kitura leaves unencoded in a URL it percent-encodes.
 _URL_SAFE = "!$&'()*+,-./:;=?@_~[]"
 _CLOSED = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+# RFC 9110 9.2.2: a request with one of these methods may be sent again automatically.
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _URL_PARTS = frozenset({"schema", "hostname", "port", "path", "username", "password"})
 
 
@@ -97,7 +103,8 @@ class ClientRequest:
 
     Attributes as Kitura's: ``url``, ``method``, ``headers`` (a dict of str), ``user_name``,
     ``password``, ``max_redirects`` (10), ``close_connection``; additions: ``timeout``
-    (seconds, default 60), ``ssl_context`` and ``error`` (why the callback got None).
+    (seconds, default 60), ``ssl_context``, ``max_response_size`` (bytes of body, default
+    100 MiB, None for no limit) and ``error`` (why the callback got None).
     """
 
     Options = ClientRequestOptions
@@ -116,6 +123,7 @@ class ClientRequest:
         self.close_connection = False
         self.timeout: Optional[float] = DEFAULT_TIMEOUT
         self.ssl_context: Optional[ssl.SSLContext] = None
+        self.max_response_size: Optional[int] = DEFAULT_MAX_RESPONSE_SIZE
         self.disable_ssl_verification = False
         self.error: Optional[ClientRequestError] = None
         self._body: Optional[bytearray] = None
@@ -193,6 +201,8 @@ class ClientRequest:
             self.timeout = value
         elif name == "ssl_context":
             self.ssl_context = value
+        elif name == "max_response_size":
+            self.max_response_size = value
         elif name != "use_http2":
             raise ValueError(f"unknown ClientRequest option {option!r}")
 
@@ -324,14 +334,24 @@ class ClientRequest:
             where += f" (Unix socket {self.unix_domain_socket_path})"
         for attempt in (1, 2):
             conn, reused = POOL.take(origin, self.timeout)
+            answered = False
             try:
                 body_cut = self._send(conn, method, target, lines, body, chunked)
                 raw = conn.getresponse()
-                data = raw.read()
+                answered = True
+                data = self._read_body(raw, where)
+            except ClientRequestError:
+                conn.close()  # the rest of the body is not read: the connection cannot be reused
+                raise
             except _CLOSED as exc:
                 conn.close()
-                if reused and attempt == 1:
-                    continue  # the server closed an idle keep-alive connection as we reused it
+                if reused and attempt == 1 and not answered:
+                    if method in _IDEMPOTENT:
+                        continue  # the server closed a kept-alive connection as we reused it
+                    raise ClientRequestError(
+                        f"ClientRequest {where}: the server closed the reused keep-alive connection "
+                        f"without an answer ({exc}); {method} is not idempotent, so it was not sent "
+                        "again: the server may have processed it") from exc
                 raise ClientRequestError(f"ClientRequest {where}: the connection was closed: {exc}") from exc
             except TimeoutError as exc:
                 conn.close()
@@ -353,6 +373,28 @@ class ClientRequest:
             return ClientResponse(raw.status, raw.getheaders(), data,
                                   http_version_major=raw.version // 10, http_version_minor=raw.version % 10)
         raise AssertionError("unreachable")
+
+    def _read_body(self, raw: http.client.HTTPResponse, where: str) -> bytes:
+        """The whole body, or ``ClientRequestError`` once it is past ``max_response_size``."""
+        limit = self.max_response_size
+        if limit is None:
+            return raw.read()
+        if raw.length is not None and not raw.chunked:  # Content-Length: known before reading
+            if raw.length > limit:
+                raise self._too_large(where, f"its Content-Length is {raw.length}")
+            return raw.read()
+        parts, size = [], 0
+        while chunk := raw.read(min(_READ_CHUNK, limit - size + 1)):
+            size += len(chunk)
+            if size > limit:
+                raise self._too_large(where, "more came")
+            parts.append(chunk)
+        return b"".join(parts)
+
+    def _too_large(self, where: str, why: str) -> ClientRequestError:
+        return ClientRequestError(
+            f"ClientRequest {where}: the response body is larger than max_response_size "
+            f"({self.max_response_size} bytes; {why}); pass a larger max_response_size= (None for no limit)")
 
     @staticmethod
     def _send(conn: http.client.HTTPConnection, method: str, target: str, lines: list[tuple[str, str]],

@@ -29,7 +29,7 @@ class ClientRequestOption:
 
 
 class ClientRequestOptions:
-    """Kitura's ``ClientRequest.Options`` cases; ``timeout`` and ``ssl_context`` are additions."""
+    """Kitura's ``ClientRequest.Options`` cases; ``timeout``, ``ssl_context`` and ``max_response_size`` are additions."""
 
     @staticmethod
     def method(method: str) -> ClientRequestOption:
@@ -79,6 +79,11 @@ class ClientRequestOptions:
         return ClientRequestOption("timeout", seconds)
 
     @staticmethod
+    def max_response_size(size: int | None) -> ClientRequestOption:
+        """The most bytes of response body to read (None: no limit); past it, an error. Not in Kitura."""
+        return ClientRequestOption("max_response_size", None if size is None else int(size))
+
+    @staticmethod
     def ssl_context(context: ssl.SSLContext) -> ClientRequestOption:
         """The ``ssl.SSLContext`` for https (to trust a private CA, say). Not in Kitura."""
         return ClientRequestOption("ssl_context", context)
@@ -88,6 +93,7 @@ class ClientRequestOptions:
 OPTION_NAMES = frozenset({
     "method", "schema", "hostname", "port", "path", "headers", "username", "password",
     "max_redirects", "disable_ssl_verification", "use_http2", "timeout", "ssl_context",
+    "max_response_size",
 })
 
 

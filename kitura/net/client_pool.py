@@ -4,8 +4,9 @@
 close-delimited bodies, HEAD); this module only keeps idle connections per origin so
 that the next request to the same server reuses one, and opens TCP, TLS and Unix
 socket connections. An idle connection the server has closed meanwhile is noticed
-before reuse (its socket reads as ready), and a request that finds a reused
-connection dead before any answer is retried once on a fresh one.
+before reuse (its socket reads as ready), and an idempotent request (GET, HEAD,
+OPTIONS, PUT, DELETE, TRACE) that finds a reused connection closed before any
+answer is retried once on a fresh one; a POST or PATCH is not sent twice.
 """
 
 from __future__ import annotations
@@ -78,11 +79,12 @@ def _is_dead(conn: http.client.HTTPConnection) -> bool:
     sock = conn.sock
     if sock is None:
         return True
+    poller = select.poll()  # not select.select: it cannot watch an fd above 1023
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))  # readable, hung up or in error
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 class ConnectionPool:

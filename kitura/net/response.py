@@ -120,6 +120,12 @@ class ServerResponse:
         return self._ended
 
     @property
+    def on_loop_thread(self) -> bool:
+        """True when called on the thread of the event loop that serves this response."""
+        conn = self._conn
+        return conn is not None and get_ident() == conn.loop_thread
+
+    @property
     def request(self) -> "ServerRequest":
         return self._request
 
@@ -264,6 +270,10 @@ class ServerResponse:
     def _head(self, content_length: int | None) -> bytes:
         """Encode the head; ``content_length`` None means the body is streamed."""
         entries = self.headers._materialize()
+        if "transfer-encoding" in entries:
+            # The framing is the server's (Content-Length or its own chunked coding): an
+            # application's Transfer-Encoding beside it would frame the body twice (RFC 9112 6.1).
+            entries = {name: entry for name, entry in entries.items() if name != "transfer-encoding"}
         status = self._status
         tail = [date_line()] if "date" not in entries else []
         if status in NO_BODY_STATUSES or 100 <= status < 200:

@@ -73,6 +73,7 @@ class RouterResponse:
     _data_filter: Callable[[bytes], bytes] | None = None
     _waiter: Callable[[], None] | None = None   # set by the walker while it waits (deferral)
     _deferred: bool = False
+    _end_off_loop: int | None = None           # end_off_loop()'s body length, when asked
 
     def __repr__(self) -> str:
         return f"<RouterResponse {self._status} ended={self.invoked_end}>"
@@ -258,6 +259,15 @@ class RouterResponse:
         self._on_end = handler
         return old
 
+    def end_off_loop(self, min_body: int = 0) -> None:
+        """Ask ``end()``, when called on the event loop thread with at least ``min_body``
+        bytes buffered, to run the end hooks, the written-data filter and the write on a
+        worker thread instead: for work that blocks (a session store over the network,
+        compressing a large body). The response counts as ended at once; it is written
+        after that work is done, so ordering is kept."""
+        current = self._end_off_loop
+        self._end_off_loop = min_body if current is None else min(current, min_body)
+
     def set_written_data_filter(self, filter: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
         """Transform the body at ``end()``; returns the previous filter (call it from yours;
         setting it back restores what was there, no filter included)."""
@@ -283,6 +293,22 @@ class RouterResponse:
         if self.invoked_end:
             logger.warning("RouterResponse end() invoked more than once for %s", self.request.url)
             return
+        off_loop = self._end_off_loop
+        if (off_loop is not None and len(self._buffer) >= off_loop
+                and getattr(self.server_response, "on_loop_thread", False)):
+            self._end_off_loop = None
+            self.invoked_end = True     # ended for the walk and for callers; written by the worker
+            submit_to_worker(self._end_on_worker)
+            return
+        self._end_now()
+
+    def _end_on_worker(self) -> None:
+        try:
+            self._end_now()
+        except Exception as exc:  # noqa: BLE001 - a hook or filter raised: answer 500, never leave it open
+            self.server_response.fail(exc)
+
+    def _end_now(self) -> None:
         on_end = self._on_end
         if on_end is not None:
             self._on_end = None

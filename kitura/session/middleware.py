@@ -56,6 +56,8 @@ class Session(RouterMiddleware):
             previous()
 
         previous = response.set_on_end_invoked(on_end_invoked)
+        if self.store.blocking:
+            response.end_off_loop()    # save/touch may wait on the network: never on the event loop
         response.defer()       # a store may answer later, from another thread: the walk waits for next()
         if is_new:
             _set_session(request, session)

@@ -27,6 +27,10 @@ class Store:
     """Where sessions live between requests. Subclass and implement the four methods;
     each calls its callback once (it may block: the Router calls it from a worker)."""
 
+    #: True when save/touch may wait on I/O: the Session middleware then ends responses
+    #: that were ended on the event loop thread from a worker thread instead.
+    blocking: bool = True
+
     def load(self, session_id: str, callback: LoadCallback) -> None:
         raise NotImplementedError
 
@@ -44,6 +48,8 @@ class InMemoryStore(Store):
     """Sessions in this process's memory: at most ``max_sessions`` (the least recently used
     go first), each forgotten ``ttl`` seconds after its last use. Lost on restart and not
     shared between processes: use ``RedisStore`` for that."""
+
+    blocking = False
 
     def __init__(self, max_sessions: int = 10_000, ttl: float = 24 * 3600.0,
                  clock: Callable[[], float] = time.monotonic) -> None:

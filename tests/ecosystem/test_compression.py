@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import gzip
+import threading
 import zlib
 
 import pytest
 
 from kitura.compression import Compression, CompressionLevel
+from kitura.compression.compression import OFF_LOOP_AT
 from kitura.router import Router, StaticFileServer
 
 TEXT = ("Kitura for Python compresses this line. " * 100).encode()
@@ -116,3 +118,33 @@ def test_threshold_and_level(serve):
     assert reply.header("Content-Encoding") == "gzip" and gzip.decompress(reply.body) == b"tiny"
     with pytest.raises(ValueError):
         Compression(memory_level=0)
+
+
+class RecordingCompression(Compression):
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[int] = []
+
+    def compress(self, data, method):
+        self.threads.append(threading.get_ident())
+        return super().compress(data, method)
+
+
+def test_large_bodies_of_async_handlers_are_compressed_off_the_loop(serve):
+    compression = RecordingCompression()
+    loop_threads = []
+    router = Router()
+    router.all(middleware=compression)
+
+    @router.get("/:size")
+    async def body(request, response, next):
+        loop_threads.append(threading.get_ident())
+        response.send("x" * int(request.parameters["size"])).end()
+
+    client = serve(router)
+    large = client.get(f"/{OFF_LOOP_AT}", headers={"Accept-Encoding": "gzip"})
+    assert large.header("Content-Encoding") == "gzip" and gzip.decompress(large.body) == b"x" * OFF_LOOP_AT
+    assert compression.threads[0] != loop_threads[0]
+    small = client.get("/4000", headers={"Accept-Encoding": "gzip"})
+    assert gzip.decompress(small.body) == b"x" * 4000
+    assert compression.threads[1] == loop_threads[1]        # small: no thread hop

@@ -47,6 +47,7 @@ def test_every_option(serve):
     assert simple.header("Access-Control-Expose-Headers") == "X-Total,X-Page"
     assert simple.header("Access-Control-Allow-Methods") is None               # only on preflights
     preflight = client.request("OPTIONS", "/cors", headers={"Origin": "https://a.example",
+                                                            "Access-Control-Request-Method": "PUT",
                                                             "Access-Control-Request-Headers": "X-Other"})
     assert preflight.status == 204
     assert preflight.header("Access-Control-Allow-Methods") == "GET,PUT"
@@ -55,7 +56,8 @@ def test_every_option(serve):
     other = client.get("/cors", headers={"Origin": "https://evil.example"})
     assert other.text == "data" and other.header("Access-Control-Allow-Origin") is None
     assert other.header("Access-Control-Allow-Credentials") is None
-    refused = client.request("OPTIONS", "/cors", headers={"Origin": "https://evil.example"})
+    refused = client.request("OPTIONS", "/cors", headers={"Origin": "https://evil.example",
+                                                          "Access-Control-Request-Method": "PUT"})
     assert refused.status == 204 and refused.header("Access-Control-Allow-Methods") is None
 
 
@@ -74,6 +76,30 @@ def test_allowed_origins(serve, allowed, origin, expected):
 
 def test_preflight_continue_reaches_the_routes(serve):
     client = serve(cors_router(Options(preflight_continue=True, max_age=5)))
-    reply = client.request("OPTIONS", "/cors", headers={"Origin": "https://a.example"})
+    reply = client.request("OPTIONS", "/cors", headers={"Origin": "https://a.example",
+                                                        "Access-Control-Request-Method": "GET"})
     assert reply.status == 200 and reply.text == "routed preflight"
     assert reply.header("Access-Control-Allow-Origin") == "*" and reply.header("Access-Control-Max-Age") == "5"
+
+
+@pytest.mark.parametrize("allowed", [AllowedOrigins.origin("https://a.example"), AllowedOrigins.SAME_AS_ORIGIN,
+                                     AllowedOrigins.set({"https://a.example"}), AllowedOrigins.regex(r"https://a\..*")])
+def test_vary_origin_on_every_answer_unless_all_origins_are_allowed(serve, allowed):
+    client = serve(cors_router(Options(allowed_origin=allowed)))
+    assert client.get("/cors").header("Vary") == "Origin"                                   # no Origin
+    assert client.get("/cors", headers={"Origin": "https://a.example"}).header("Vary") == "Origin"
+    assert client.get("/cors", headers={"Origin": "https://evil.example"}).header("Vary") == "Origin"
+    refused = client.request("OPTIONS", "/cors", headers={"Origin": "https://evil.example",
+                                                          "Access-Control-Request-Method": "PUT"})
+    assert refused.header("Vary") == "Origin"
+    everyone = serve(cors_router())
+    assert everyone.get("/cors").header("Vary") is None
+    assert everyone.get("/cors", headers={"Origin": "https://a.example"}).header("Vary") is None
+
+
+def test_options_without_access_control_request_method_reaches_the_app(serve):
+    client = serve(cors_router())
+    reply = client.request("OPTIONS", "/cors", headers={"Origin": "https://a.example"})
+    assert reply.status == 200 and reply.text == "routed preflight"     # the app's own OPTIONS route
+    assert reply.header("Access-Control-Allow-Origin") == "*"           # a cross-origin request all the same
+    assert reply.header("Access-Control-Allow-Methods") is None         # not a preflight

@@ -4,6 +4,7 @@ OAuth provider."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 import json
 import urllib.error
@@ -154,6 +155,70 @@ def test_digest_refuses_foreign_and_stale_nonces(serve):
     now[0] += 301
     stale = client.get("/private", headers=header(nonce))
     assert stale.status == 401 and "stale=true" in stale.header("WWW-Authenticate")
+
+
+def digest_header(nonce: str, nc: str = "00000001", password: str = "password", uri: str = "/private",
+                  user: str = "username") -> str:
+    md5 = lambda s: hashlib.md5(s.encode()).hexdigest()  # noqa: E731
+    ha1, ha2 = md5(f"{user}:Users:{password}"), md5(f"GET:{uri}")
+    response = md5(f"{ha1}:{nonce}:{nc}:abc:auth:{ha2}")
+    return (f'Digest username="{user}", realm="Users", nonce="{nonce}", uri="{uri}", qop=auth, nc={nc}, '
+            f'cnonce="abc", response="{response}"')
+
+
+def raw_status(client, authorization: str) -> tuple[bytes, bytes]:
+    answer = client.raw(b"GET /private HTTP/1.1\r\nHost: a\r\nAuthorization: " + authorization.encode("utf-8")
+                        + b"\r\nConnection: close\r\n\r\n")
+    return answer.split(b"\r\n", 1)[0], answer
+
+
+@pytest.mark.parametrize("nonce", ["1:\xe9", "\u0661\u0662:ab", "\xb2:x", "zz:" + "0" * 32, ":", ""])
+def test_digest_malformed_nonces_get_a_challenge_never_a_500(serve, nonce):
+    client = serve(guarded_router(CredentialsHTTPDigest(user_profile_loader=load_profile)))
+    status, answer = raw_status(client, digest_header(nonce).replace("response=\"", 'response="\xe9'))
+    assert status == b"HTTP/1.1 401 Unauthorized" and b"WWW-Authenticate: Digest" in answer
+
+
+def test_digest_non_ascii_response_and_nc_get_a_challenge(serve):
+    plugin = CredentialsHTTPDigest(user_profile_loader=load_profile)
+    client = serve(guarded_router(plugin))
+    nonce = plugin.generate_nonce()
+    for header in (digest_header(nonce)[:-2] + '\xe9"', digest_header(nonce).replace("nc=00000001", "nc=\xb9"),
+                   digest_header(nonce, user="\xe9")):
+        status, answer = raw_status(client, header)
+        assert status == b"HTTP/1.1 401 Unauthorized" and b"WWW-Authenticate: Digest" in answer
+
+
+def test_digest_nc_must_grow_per_nonce(serve):
+    plugin = CredentialsHTTPDigest(user_profile_loader=load_profile)
+    client = serve(guarded_router(plugin))
+    nonce = plugin.generate_nonce()
+    ok = {"Authorization": digest_header(nonce)}
+    assert client.get("/private", headers=ok).status == 200
+    assert client.get("/private", headers=ok).status == 401                       # the same header replayed
+    assert client.get("/private", headers={"Authorization": digest_header(nonce, "00000003")}).status == 200
+    assert client.get("/private", headers={"Authorization": digest_header(nonce, "00000002")}).status == 401
+    other = plugin.generate_nonce()
+    assert client.get("/private", headers={"Authorization": digest_header(other)}).status == 200
+
+
+def test_digest_tracked_nonces_are_bounded(serve):
+    now = [1_000_000.0]
+    plugin = CredentialsHTTPDigest(user_profile_loader=load_profile, clock=lambda: now[0])
+    plugin.max_tracked_nonces = 2
+    client = serve(guarded_router(plugin))
+    first = plugin.generate_nonce()
+    assert client.get("/private", headers={"Authorization": digest_header(first)}).status == 200
+    now[0] += 1
+    for _ in range(2):
+        nonce = plugin.generate_nonce()
+        assert client.get("/private", headers={"Authorization": digest_header(nonce)}).status == 200
+    assert len(plugin._last_nc) == 2
+    assert client.get("/private", headers={"Authorization": digest_header(first)}).status == 401   # forgotten: no replay
+    now[0] += 301
+    fresh = plugin.generate_nonce()
+    assert client.get("/private", headers={"Authorization": digest_header(fresh)}).status == 200
+    assert list(plugin._last_nc) == [fresh]                                           # the expired ones went
 
 
 # -- TypeSafeHTTPBasic -------------------------------------------------------------------
@@ -307,6 +372,58 @@ def test_redirecting_plugin_with_a_fake_provider(serve):
     assert app.get("/private", headers=jar).header("Location") == "/login/fake"
     bad = app.get("/login/fake/callback?code=forged", headers=jar)
     assert bad.status == 302 and bad.header("Location") == "/login/failed"
+
+
+class InstantLogin(CredentialsPluginProtocol):
+    """A redirecting plugin that logs every client in at once."""
+    name = "Instant"
+    redirecting = True
+
+    def authenticate(self, request, response, options, on_success, on_failure, on_pass, in_progress):
+        on_success(UserProfile(id="u", display_name="u", provider=self.name))
+
+
+@pytest.mark.parametrize("target, back", [
+    ("//evil.example/steal", "/"), ("/\\evil.example/steal", "/"), ("/%09/evil.example", "/%09/evil.example"),
+    ("/private/page?next=//x", "/private/page?next=//x")])
+def test_return_to_after_login_stays_on_the_site(serve, target, back):
+    router = Router()
+    router.all(middleware=Session(secret="s"))
+    credentials = Credentials(options={"failureRedirect": "/login"})
+    credentials.register(plugin=InstantLogin())
+    router.get("/login", credentials.authenticate(credentials_type="Instant"))
+    router.all(middleware=credentials)
+    client = serve(router)
+    first = client.raw(f"GET {target} HTTP/1.1\r\nHost: app.example\r\nConnection: close\r\n\r\n".encode())
+    assert first.startswith(b"HTTP/1.1 302") and b"\r\nLocation: /login\r\n" in first
+    cookie = next(line.split(b":", 1)[1].split(b";")[0].strip().decode() for line in first.split(b"\r\n")
+                  if line.lower().startswith(b"set-cookie:"))
+    login = client.get("/login", headers={"Cookie": cookie})
+    assert login.status == 302 and login.header("Location") == back
+
+
+@pytest.mark.parametrize("options", [{"failure_redirect": "/login", "success_redirect": "/home"},
+                                     {"failureRedirect": "/login", "successRedirect": "/home"}])   # Kitura's keys
+def test_redirect_options_in_both_spellings(serve, options):
+    router = Router()
+    router.all(middleware=Session(secret="s"))
+    credentials = Credentials(options=options)
+    credentials.register(plugin=InstantLogin())
+    router.get("/login", credentials.authenticate(credentials_type="Instant"))
+    router.all("/private", middleware=credentials)
+    client = serve(router)
+    assert client.get("/private").header("Location") == "/login"
+    login = client.get("/login")
+    assert login.status == 302 and login.header("Location") == "/home"
+    assert credentials.options["failure_redirect"] == credentials.options["failureRedirect"] == "/login"
+
+
+def test_return_to_is_checked_when_read():
+    class Request:
+        session = {"returnTo": "//evil.example"}
+    assert Credentials.get_redirecting_return_to(for_=Request()) == "/"
+    Request.session = {"returnTo": "/ok"}
+    assert Credentials.get_redirecting_return_to(for_=Request()) == "/ok"
 
 
 def test_redirecting_plugin_without_a_session_is_a_500(serve):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from kitura.session import (CookieParameter, InMemoryStore, RedisStore, Session,
                             TypeSafeSession)
 from kitura.session.cookie import CookieSigner
 
+from .conftest import TIMEOUT
 from .session_app import make_router
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -325,6 +327,56 @@ def test_async_handlers_see_and_change_the_session(serve):
 
     client = serve(router)
     cookie = {"Cookie": cookie_of(client.get("/count"), "kitura-session-id")}
+    assert client.get("/count", headers=cookie).text == "2"
+
+
+class GatedStore(InMemoryStore):
+    """A store whose save waits (as a network store may) until the test lets it go."""
+    blocking = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.saved_on: list[int] = []
+
+    def save(self, session_id, data, callback):
+        self.saved_on.append(threading.get_ident())
+        self.entered.set()
+        self.release.wait(TIMEOUT)
+        super().save(session_id, data, callback)
+
+
+def test_a_blocking_store_saves_off_the_event_loop_and_before_the_answer(serve):
+    store = GatedStore()
+    loop_threads = []
+    router = Router()
+    router.all(middleware=Session(secret="s", store=store))
+
+    @router.get("/count")
+    async def count(request, response, next):
+        loop_threads.append(threading.get_ident())
+        session = request.session
+        session["count"] = (session["count"] or 0) + 1
+        response.send(str(session["count"])).end()
+
+    @router.get("/ping")
+    async def ping(request, response, next):
+        response.send("pong").end()
+
+    client = serve(router)
+    first = []
+    saving = threading.Thread(target=lambda: first.append(client.get("/count")))
+    saving.start()
+    try:
+        assert store.entered.wait(TIMEOUT)
+        assert client.get("/ping").text == "pong"       # the loop serves others while the save waits
+        assert not store.release.is_set() and not first  # and that answer is held until the save is done
+    finally:
+        store.release.set()
+        saving.join(TIMEOUT)
+    assert store.saved_on[0] != loop_threads[0]
+    cookie = {"Cookie": cookie_of(first[0], "kitura-session-id")}
     assert client.get("/count", headers=cookie).text == "2"
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import http.server
+import os
+import resource
 import socket
 import ssl
 import threading
@@ -444,3 +446,151 @@ def test_kitura_test_harness_ports_literally():
         assert fulfilled == [True]  # the callback ran before req.end() returned
     finally:
         Kitura.stop()
+
+
+# --- a keep-alive connection the server drops after reading a request ------------------
+class _DropsSecondRequest:
+    """Raw HTTP/1.1 server: on each connection, answers the first request and, if the
+    connection's second request is a ``drop_method`` one, reads it and closes without an answer.
+
+    ``requests`` records every request head's first line with its connection number.
+    """
+
+    def __init__(self, drop_method: str) -> None:
+        self.drop_method = drop_method
+        self.requests: list[tuple[int, str]] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(5)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        for number in range(2):
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            conn.settimeout(5)
+            with conn, conn.makefile("rb") as reader:  # both closed: the socket's fd is shut then
+                try:
+                    for index in range(2):
+                        line = reader.readline().decode().strip()
+                        if not line:
+                            break
+                        length = 0
+                        while (header := reader.readline()) not in (b"\r\n", b""):
+                            name, _, value = header.decode().partition(":")
+                            if name.lower() == "content-length":
+                                length = int(value)
+                        reader.read(length)
+                        self.requests.append((number, line))
+                        if index == 1 and line.startswith(self.drop_method + " "):
+                            break  # read it whole, then close without an answer
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        POOL.clear()  # ends a kept-alive connection the thread may be reading
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes a waiting accept()
+        except OSError:
+            pass
+        self.listener.close()
+        self.thread.join(10)
+
+
+def test_a_post_the_server_dropped_is_not_sent_again():
+    server = _DropsSecondRequest("POST")
+    try:
+        url = f"http://127.0.0.1:{server.port}/orders"
+        HTTP.get(url, lambda r: None)  # leaves a keep-alive connection in the pool
+        responses = []
+        request = HTTP.request(url, responses.append, method="POST", timeout=5)
+        request.end("one order")
+    finally:
+        server.close()
+    assert [line for _, line in server.requests] == ["GET /orders HTTP/1.1", "POST /orders HTTP/1.1"]
+    assert responses == [None]
+    assert isinstance(request.error, ClientRequestError)
+    message = str(request.error)
+    assert "POST" in message and "closed" in message and "not sent again" in message
+
+
+def test_an_idempotent_request_the_server_dropped_is_retried_on_a_fresh_connection():
+    server = _DropsSecondRequest("PUT")
+    try:
+        url = f"http://127.0.0.1:{server.port}/orders/1"
+        HTTP.get(url, lambda r: None)
+        responses = []
+        HTTP.request(url, responses.append, method="PUT", timeout=5).end("the order")
+    finally:
+        server.close()
+    assert server.requests == [(0, "GET /orders/1 HTTP/1.1"), (0, "PUT /orders/1 HTTP/1.1"),
+                               (1, "PUT /orders/1 HTTP/1.1")]
+    assert responses[0].read_string() == "ok"
+
+
+def test_keep_alive_reuses_a_connection_whose_fd_is_above_1024(stdlib_server):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1200
+    if soft < wanted:
+        if hard != resource.RLIM_INFINITY and hard < wanted:
+            pytest.skip(f"RLIMIT_NOFILE hard limit {hard} is below {wanted}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    fillers: list[int] = [os.open(os.devnull, os.O_RDONLY)]
+    try:
+        while len(fillers) < wanted - 100:  # bounded: fill the fds below 1030
+            fd = os.dup(fillers[0])
+            fillers.append(fd)
+            if fd >= 1030:
+                break
+        assert fillers[-1] >= 1030
+        for _ in range(2):
+            HTTP.get(_url(stdlib_server, "/again"), lambda r: None)
+        ports = _StdlibHandler.client_ports
+        assert len(ports) == 2 and len(set(ports)) == 1  # one TCP connection for both
+    finally:
+        POOL.clear()
+        for fd in fillers:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+class _Sized(ServerDelegate):
+    """``/length/N``: N bytes with a Content-Length; ``/chunked/N``: N bytes written in
+    pieces, which go out chunked past the server's FLUSH_AT (16 KiB)."""
+
+    def handle(self, request, response):
+        kind, size = request.url.decode().strip("/").split("/")
+        body = b"x" * int(size)
+        if kind == "chunked":
+            for start in range(0, len(body), 1000):
+                response.write(from_=body[start:start + 1000])
+            response.end()
+        else:
+            response.end(body)
+
+
+@pytest.mark.parametrize("kind", ["length", "chunked"])
+def test_a_response_past_max_response_size_gives_a_clear_error(serve, kind):
+    server = serve(_Sized())
+    base = f"http://127.0.0.1:{server.port}/{kind}"
+    responses = []
+    HTTP.get(f"{base}/50000", responses.append, max_response_size=50000)  # at the limit: read
+    assert responses[0].read_string() == "x" * 50000
+    chunked = responses[0].headers["Transfer-Encoding"] == ["chunked"]
+    assert chunked == (kind == "chunked")
+    request = HTTP.request(f"{base}/50001", responses.append)
+    request.set(ClientRequest.Options.max_response_size(50000))
+    request.end()
+    assert responses[1] is None
+    assert isinstance(request.error, ClientRequestError)
+    assert "larger than max_response_size (50000 bytes" in str(request.error)
+    HTTP.get(f"{base}/50001", responses.append, max_response_size=None)  # None: no limit
+    assert len(responses[2].read_string()) == 50001
+
+
+def test_the_default_max_response_size_is_100_mib():
+    assert ClientRequest("http://localhost/").max_response_size == 100 * 1024 * 1024

@@ -247,3 +247,40 @@ def test_valid_host_values_are_served(serve, host):
     with connect(server) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
         assert ResponseReader(sock).read_one().status == 200
+
+
+def test_an_application_transfer_encoding_does_not_frame_the_body_twice():
+    """A handler that sets Transfer-Encoding: chunked and writes a short body: the server
+    frames it once (Content-Length here), never Content-Length beside Transfer-Encoding."""
+    import socket as _socket
+
+    from kitura.net import HTTP, ServerDelegate
+
+    class Handler(ServerDelegate):
+        def handle(self, request, response):
+            response.headers["Transfer-Encoding"] = "chunked"
+            response.write(from_="hello")
+            response.end()
+
+    server = HTTP.create_server()
+    server.delegate = Handler()
+    server.listen(on=0, address="127.0.0.1")
+    try:
+        with _socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = b""
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.lower().split(b"\r\n")
+        framing = [line for line in lines if line.startswith((b"content-length:", b"transfer-encoding:"))]
+        assert len(framing) == 1, head
+        if framing[0].startswith(b"content-length:"):
+            assert body == b"hello"
+        else:
+            assert body == b"5\r\nhello\r\n0\r\n\r\n"
+    finally:
+        server.stop()
