@@ -444,24 +444,33 @@ def _call(fn: Callable[..., Any], args: tuple[Any, ...], fn_is_async: bool) -> G
         yield (BLOCKING, (_run_handed_over, ([(fn, args)],)))
 
 
+def _call_until_completed(fn: Callable[..., Any], fn_is_async: bool, head: tuple[Any, ...],
+                          completion: Any) -> Generator[Any, Any, Any]:
+    """Call ``fn(*head, completion)`` and wait for the completion: its result, or
+    _RELEASED when the last reference to it went uncalled. From the call on, only ``fn``
+    (and whatever it handed the completion to) holds it."""
+    future = _released_with(completion)
+    call = _call(fn, (*head, completion), fn_is_async)
+    del completion
+    yield from call
+    del call
+    if not future.done():
+        yield (FUTURE, future)
+    return future.result()
+
+
 def _codable_walk(router: "Router", route: CodableRoute, fn_is_async: bool, success: int,
                   request: RouterRequest, response: RouterResponse,
                   next: Callable[[], None]) -> Generator[Any, Any, None]:
     values: list[Any] = []
     for a in route.args:
         if a.kind is ArgKind.MIDDLEWARE:
-            completion = _MiddlewareCompletion()
-            future = _released_with(completion)
             handle = a.type.handle
-            call = _call(handle, (request, response, completion), is_async_callable(handle))
-            del completion             # held by the middleware alone from here
-            yield from call
-            del call
-            if not future.done():
-                yield (FUTURE, future)
-            if future.result() is _RELEASED:
+            result = yield from _call_until_completed(handle, is_async_callable(handle), (request, response),
+                                                      _MiddlewareCompletion())
+            if result is _RELEASED:
                 return                 # dropped uncalled: the walk ends the response (503)
-            instance, error = future.result()
+            instance, error = result
             if instance is None:
                 # As Kitura: the middleware's error status, 500 when it gave none; the route does not run.
                 if error is not None and not isinstance(error, RequestError):
@@ -476,15 +485,9 @@ def _codable_walk(router: "Router", route: CodableRoute, fn_is_async: bool, succ
         except _Refused:
             next()
             return
-    responder = _Responder(router, request, response, success)
-    future = _released_with(responder)
-    call = _call(route.handler, (*values, responder), fn_is_async)
-    del responder                  # held by the handler alone from here
-    yield from call
-    del call
-    if not future.done():
-        yield (FUTURE, future)
-    if future.result() is _RELEASED:
+    result = yield from _call_until_completed(route.handler, fn_is_async, tuple(values),
+                                              _Responder(router, request, response, success))
+    if result is _RELEASED:
         return                     # dropped uncalled: the walk ends the response (503)
     next()
 

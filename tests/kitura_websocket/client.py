@@ -14,13 +14,12 @@ import base64
 import json
 import os
 import socket
-import struct
 import time
 import zlib
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
-from tests.websocket.rawclient import client_frame
+from tests.websocket.rawclient import client_frame, take_server_frame
 
 OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
 TIMEOUT = 5.0
@@ -182,23 +181,10 @@ class WebSocketClient:
         self._buf += data
 
     def _frame(self, deadline: float) -> tuple[int, bytes, bool, int]:
-        while len(self._buf) < 2:
+        while (taken := take_server_frame(self._buf)) is None:
             self._recv(deadline)
-        b0, b1 = self._buf[0], self._buf[1]
-        assert not b1 & 0x80, "server frames must not be masked"
-        n, offset = b1 & 0x7F, 2
-        if n == 126:
-            while len(self._buf) < 4:
-                self._recv(deadline)
-            n, offset = struct.unpack("!H", self._buf[2:4])[0], 4
-        elif n == 127:
-            while len(self._buf) < 10:
-                self._recv(deadline)
-            n, offset = struct.unpack("!Q", self._buf[2:10])[0], 10
-        while len(self._buf) < offset + n:
-            self._recv(deadline)
-        payload, self._buf = self._buf[offset:offset + n], self._buf[offset + n:]
-        return b0 & 0x0F, payload, bool(b0 & 0x80), (b0 >> 4) & 7
+        frame, self._buf = taken
+        return frame
 
     def next_event(self, timeout: float = TIMEOUT) -> tuple[str, bytes]:
         """The next of: ("message", data), ("pong", data), ("ping", data), ("close", payload).

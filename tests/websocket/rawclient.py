@@ -33,6 +33,27 @@ def close_payload(code: int, reason: bytes = b"") -> bytes:
     return struct.pack("!H", code) + reason
 
 
+
+def take_server_frame(buf: bytes) -> tuple[tuple[int, bytes, bool, int], bytes] | None:
+    """The first whole server frame in ``buf`` as ((opcode, payload, fin, rsv), the rest),
+    or None while it is incomplete. Server frames are never masked."""
+    if len(buf) < 2:
+        return None
+    b0, b1 = buf[0], buf[1]
+    assert not b1 & 0x80, "server frames must not be masked"
+    n, offset = b1 & 0x7F, 2
+    if n == 126:
+        if len(buf) < 4:
+            return None
+        n, offset = struct.unpack("!H", buf[2:4])[0], 4
+    elif n == 127:
+        if len(buf) < 10:
+            return None
+        n, offset = struct.unpack("!Q", buf[2:10])[0], 10
+    if len(buf) < offset + n:
+        return None
+    return (b0 & 0x0F, buf[offset:offset + n], bool(b0 & 0x80), (b0 >> 4) & 7), buf[offset + n:]
+
 class RawClient:
     def __init__(self, port: int, path: str = "/echo", headers: str = "", timeout: float = 5.0) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -70,24 +91,10 @@ class RawClient:
     def recv_frame(self, timeout: float = 5.0) -> tuple[int, bytes, bool, int]:
         """(opcode, payload, fin, rsv) of the next server frame."""
         deadline = time.monotonic() + timeout
-        while len(self.buf) < 2:
+        while (taken := take_server_frame(self.buf)) is None:
             self._recv(deadline)
-        b0, b1 = self.buf[0], self.buf[1]
-        assert not b1 & 0x80, "server frames must not be masked"
-        n, offset = b1 & 0x7F, 2
-        if n == 126:
-            while len(self.buf) < 4:
-                self._recv(deadline)
-            n, offset = struct.unpack("!H", self.buf[2:4])[0], 4
-        elif n == 127:
-            while len(self.buf) < 10:
-                self._recv(deadline)
-            n, offset = struct.unpack("!Q", self.buf[2:10])[0], 10
-        while len(self.buf) < offset + n:
-            self._recv(deadline)
-        payload = self.buf[offset:offset + n]
-        self.buf = self.buf[offset + n:]
-        return b0 & 0x0F, payload, bool(b0 & 0x80), (b0 >> 4) & 7
+        frame, self.buf = taken
+        return frame
 
     def recv_close(self, timeout: float = 5.0) -> tuple[int | None, bytes]:
         """Skip data frames until a Close; its code (None if empty) and reason."""
