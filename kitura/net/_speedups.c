@@ -11,6 +11,19 @@
  * value is not a str whose characters all fit in latin-1 (or the entries are not
  * shaped as above): the caller then takes the pure-Python path, which encodes the
  * whole head as UTF-8 in that case (http11.py).
+ *
+ * parse_request(data, pos, max_request_line, max_header_size, max_header_count,
+ *               size_limit) -> tuple | None
+ *
+ *   The request that starts at data[pos:], when it is complete in data and plain:
+ *   (method: str, target: bytes, headers: list[(name, value)], body: bytes | bytearray,
+ *   minor: 0 | 1, keep_alive: bool, end: int). None for anything else: an incomplete
+ *   request, a method other than the seven common ones, a target that is not
+ *   origin-form, Transfer-Encoding, Expect, Upgrade, a Connection value other than
+ *   close/keep-alive, a Host that is missing (HTTP/1.1), repeated or not a reg-name,
+ *   a limit reached, any byte outside the conservative sets below. The caller then
+ *   feeds data[pos:] to httptools, which is the reference parser: it accepts or
+ *   rejects (with the right status) everything this one declines.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -110,17 +123,277 @@ join_head(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
+
+/* ---- parse_request -------------------------------------------------------- */
+
+static unsigned char TCHAR[256];    /* RFC 9110 5.6.2 token characters */
+static unsigned char TARGET[256];   /* origin-form target: unreserved, sub-delims, ":@/?%" */
+static unsigned char HOSTCHAR[256]; /* reg-name: unreserved, sub-delims, "%" */
+static unsigned char VALUE[256];    /* field value: visible ASCII, SP, HTAB */
+
+static PyObject *METHOD_GET, *METHOD_HEAD, *METHOD_POST, *METHOD_PUT, *METHOD_DELETE,
+    *METHOD_OPTIONS, *METHOD_PATCH, *EMPTY_BYTES;
+
+static void
+init_tables(void)
+{
+    const char *tchar = "!#$%&'*+-.^_`|~";
+    const char *sub = "-._~!$&'()*+,;=";
+    for (int c = 0; c < 256; c++) {
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        TCHAR[c] = alnum || (c && strchr(tchar, c) != NULL);
+        HOSTCHAR[c] = alnum || (c && strchr(sub, c) != NULL) || c == '%';
+        TARGET[c] = HOSTCHAR[c] || c == ':' || c == '@' || c == '/' || c == '?';
+        VALUE[c] = (c >= 0x20 && c < 0x7f) || c == '\t';
+    }
+}
+
+/* ASCII case-insensitive: does p[0:len] equal the lower-case word? */
+static int
+lower_is(const char *p, Py_ssize_t len, const char *word, Py_ssize_t word_len)
+{
+    if (len != word_len)
+        return 0;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (c >= 'A' && c <= 'Z')
+            c += 32;
+        if (c != word[i])
+            return 0;
+    }
+    return 1;
+}
+
+#define IS(p, len, word) lower_is((p), (len), (word), (Py_ssize_t)(sizeof(word) - 1))
+
+static PyObject *
+method_of(const char *p, Py_ssize_t len)
+{
+    switch (len) {
+    case 3:
+        if (memcmp(p, "GET", 3) == 0) return METHOD_GET;
+        if (memcmp(p, "PUT", 3) == 0) return METHOD_PUT;
+        return NULL;
+    case 4:
+        if (memcmp(p, "POST", 4) == 0) return METHOD_POST;
+        if (memcmp(p, "HEAD", 4) == 0) return METHOD_HEAD;
+        return NULL;
+    case 5:
+        return memcmp(p, "PATCH", 5) == 0 ? METHOD_PATCH : NULL;
+    case 6:
+        return memcmp(p, "DELETE", 6) == 0 ? METHOD_DELETE : NULL;
+    case 7:
+        return memcmp(p, "OPTIONS", 7) == 0 ? METHOD_OPTIONS : NULL;
+    }
+    return NULL;
+}
+
+/* uri-host [":" port] with a reg-name host, as request_checks.valid_host's first rule. */
+static int
+plain_host(const char *p, const char *end)
+{
+    while (p < end && HOSTCHAR[(unsigned char)*p])
+        p++;
+    if (p < end && *p == ':') {
+        p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    return p == end;
+}
+
+static PyObject *
+parse_request(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "parse_request(data, pos, max_request_line, max_header_size, "
+                                         "max_header_count, size_limit)");
+        return NULL;
+    }
+    if (!PyBytes_CheckExact(args[0]))
+        Py_RETURN_NONE;
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    Py_ssize_t max_line = PyLong_AsSsize_t(args[2]);
+    Py_ssize_t max_fields = PyLong_AsSsize_t(args[3]);
+    Py_ssize_t max_count = PyLong_AsSsize_t(args[4]);
+    Py_ssize_t size_limit = args[5] == Py_None ? -1 : PyLong_AsSsize_t(args[5]);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_ssize_t size = PyBytes_GET_SIZE(args[0]);
+    if (pos < 0 || pos >= size)
+        Py_RETURN_NONE;
+    const char *start = PyBytes_AS_STRING(args[0]);
+    const char *p = start + pos, *end = start + size;
+
+    /* request-line = method SP origin-form SP HTTP-version CRLF */
+    const char *q = p;
+    while (q < end && q - p < 8 && *q != ' ')
+        q++;
+    if (q >= end || *q != ' ')
+        Py_RETURN_NONE;
+    PyObject *method = method_of(p, q - p);
+    if (method == NULL)
+        Py_RETURN_NONE;
+    const char *target = ++q;
+    while (q < end && TARGET[(unsigned char)*q])
+        q++;
+    Py_ssize_t target_len = q - target;
+    if (q >= end || *q != ' ' || target_len == 0 || *target != '/' || target_len > max_line)
+        Py_RETURN_NONE;
+    q++;
+    if (end - q < 10 || memcmp(q, "HTTP/1.", 7) != 0 || (q[7] != '0' && q[7] != '1') || q[8] != '\r' ||
+        q[9] != '\n')
+        Py_RETURN_NONE;
+    int minor = q[7] - '0';
+    p = q + 10;
+
+    PyObject *headers = PyList_New(0);
+    if (headers == NULL)
+        return NULL;
+    Py_ssize_t count = 0, field_bytes = 0, content_length = -1;
+    int hosts = 0, close = 0, keep_alive = 0;
+    for (;;) {
+        if (end - p < 2)
+            goto decline;
+        if (*p == '\r') {
+            if (p[1] != '\n')
+                goto decline;
+            p += 2;
+            break;
+        }
+        const char *name = p;
+        while (p < end && TCHAR[(unsigned char)*p])
+            p++;
+        Py_ssize_t name_len = p - name;
+        if (p >= end || *p != ':' || name_len == 0)
+            goto decline;
+        p++;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        const char *value = p;
+        while (p < end && VALUE[(unsigned char)*p])
+            p++;
+        if (end - p < 3 || p[0] != '\r' || p[1] != '\n' || p[2] == ' ' || p[2] == '\t')
+            goto decline;  /* incomplete, a control byte, or an obs-fold continuation */
+        const char *value_end = p;
+        while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t'))
+            value_end--;
+        Py_ssize_t value_len = value_end - value;
+        p += 2;
+        count++;
+        field_bytes += name_len + value_len + 4;
+        if (count > max_count || field_bytes > max_fields)
+            goto decline;
+        switch (name_len) {
+        case 4:
+            if (IS(name, name_len, "host")) {
+                if (++hosts > 1 || !plain_host(value, value_end))
+                    goto decline;
+            }
+            break;
+        case 6:
+            if (IS(name, name_len, "expect"))
+                goto decline;
+            break;
+        case 7:
+            if (IS(name, name_len, "upgrade"))
+                goto decline;
+            break;
+        case 10:
+            if (IS(name, name_len, "connection")) {
+                if (IS(value, value_len, "close"))
+                    close = 1;
+                else if (IS(value, value_len, "keep-alive"))
+                    keep_alive = 1;
+                else
+                    goto decline;
+            }
+            break;
+        case 14:
+            if (IS(name, name_len, "content-length")) {
+                if (content_length >= 0 || value_len == 0 || value_len > 15)
+                    goto decline;
+                content_length = 0;
+                for (Py_ssize_t i = 0; i < value_len; i++) {
+                    if (value[i] < '0' || value[i] > '9')
+                        goto decline;
+                    content_length = content_length * 10 + (value[i] - '0');
+                }
+                if (size_limit >= 0 && content_length > size_limit)
+                    goto decline;
+            }
+            break;
+        case 16:
+            if (IS(name, name_len, "proxy-connection"))
+                goto decline;
+            break;
+        case 17:
+            if (IS(name, name_len, "transfer-encoding"))
+                goto decline;
+            break;
+        }
+        PyObject *pair = PyTuple_New(2);
+        if (pair == NULL)
+            goto error;
+        PyObject *n = PyBytes_FromStringAndSize(name, name_len);
+        PyObject *v = n == NULL ? NULL : PyBytes_FromStringAndSize(value, value_len);
+        if (v == NULL) {
+            Py_XDECREF(n);
+            Py_DECREF(pair);
+            goto error;
+        }
+        PyTuple_SET_ITEM(pair, 0, n);
+        PyTuple_SET_ITEM(pair, 1, v);
+        int failed = PyList_Append(headers, pair);
+        Py_DECREF(pair);
+        if (failed < 0)
+            goto error;
+    }
+    if (minor == 1 && hosts == 0)
+        goto decline;
+    PyObject *body;
+    if (content_length > 0) {
+        if (end - p < content_length)
+            goto decline;
+        body = PyByteArray_FromStringAndSize(p, content_length);
+        if (body == NULL)
+            goto error;
+        p += content_length;
+    } else {
+        body = EMPTY_BYTES;
+        Py_INCREF(body);
+    }
+    PyObject *url = PyBytes_FromStringAndSize(target, target_len);
+    if (url == NULL) {
+        Py_DECREF(body);
+        goto error;
+    }
+    int alive = minor == 1 ? !close : (keep_alive && !close);
+    Py_INCREF(method);
+    return Py_BuildValue("(NNNNiNn)", method, url, headers, body, minor, PyBool_FromLong(alive),
+                         (Py_ssize_t)(p - start));
+decline:
+    Py_DECREF(headers);
+    Py_RETURN_NONE;
+error:
+    Py_DECREF(headers);
+    return NULL;
+}
+
 static PyMethodDef speedups_methods[] = {
     {"join_head", (PyCFunction)(void (*)(void))join_head, METH_FASTCALL,
      "join_head(status_line, entries, tail) -> bytes | None\n\nA response head from a status line, "
      "HeadersContainer entries and pre-encoded tail lines; None when a name or value is not latin-1 text."},
+    {"parse_request", (PyCFunction)(void (*)(void))parse_request, METH_FASTCALL,
+     "parse_request(data, pos, max_request_line, max_header_size, max_header_count, size_limit)"
+     " -> tuple | None\n\nA plain, complete request at data[pos:], or None (httptools decides)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     "kitura.net._speedups",
-    "C speedups for kitura.net (join_head).",
+    "C speedups for kitura.net (join_head, parse_request).",
     -1,
     speedups_methods,
 };
@@ -128,5 +401,17 @@ static struct PyModuleDef speedups_module = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
+    init_tables();
+    METHOD_GET = PyUnicode_InternFromString("GET");
+    METHOD_HEAD = PyUnicode_InternFromString("HEAD");
+    METHOD_POST = PyUnicode_InternFromString("POST");
+    METHOD_PUT = PyUnicode_InternFromString("PUT");
+    METHOD_DELETE = PyUnicode_InternFromString("DELETE");
+    METHOD_OPTIONS = PyUnicode_InternFromString("OPTIONS");
+    METHOD_PATCH = PyUnicode_InternFromString("PATCH");
+    EMPTY_BYTES = PyBytes_FromStringAndSize(NULL, 0);
+    if (!METHOD_GET || !METHOD_HEAD || !METHOD_POST || !METHOD_PUT || !METHOD_DELETE || !METHOD_OPTIONS ||
+        !METHOD_PATCH || !EMPTY_BYTES)
+        return NULL;
     return PyModule_Create(&speedups_module);
 }

@@ -26,12 +26,12 @@ import asyncio
 import logging
 import threading
 from collections import deque
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import httptools
 
 from .errors import BadRequest, HeaderFieldsTooLarge, HTTPError, PayloadTooLarge, RequestTimeout, URITooLong
-from .http11 import CONTINUE_100, simple_response
+from .http11 import CONTINUE_100, NO_EXTENSIONS, simple_response
 from .linger import close_lingering
 from .loop import call_soon_on_loop, start_coroutine
 from .monitor import Monitor, notify
@@ -58,6 +58,16 @@ MAX_POSTED_BYTES = 256 * 1024
 _flow_created = threading.Lock()
 
 _METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")}
+_VERSIONS = ((1, 0), (1, 1))
+
+#: The C parser of plain requests (kitura/net/_speedups.c); None without the extension
+#: or with KITURA_NO_EXTENSIONS=1, when httptools parses every request (the reference).
+parse_request: Callable[..., Any] | None = None
+if not NO_EXTENSIONS:
+    try:
+        from ._speedups import parse_request  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:  # the optional extension was not built
+        pass
 
 
 class HTTPConnection(asyncio.Protocol):
@@ -179,6 +189,15 @@ class HTTPConnection(asyncio.Protocol):
             return
         if self._failed or self._closed:
             return
+        if parse_request is not None and not self._in_head and not self._in_body:
+            # The C fast path (_speedups.parse_request) takes the plain, complete requests
+            # at the front of ``data``; httptools parses from the first one it declines.
+            pos = self._parse_plain_requests(data)
+            if pos:
+                if pos >= len(data) or self._failed:
+                    self._after_data()
+                    return
+                data = data[pos:]
         head_continues = self._in_head
         # A head that fits in one read of at most max_header_size bytes cannot be over
         # the limit: only other heads have their header bytes added up (on_headers_complete).
@@ -198,6 +217,9 @@ class HTTPConnection(asyncio.Protocol):
                 self._head_size += len(data)
                 if self._head_size > self.options.max_request_line + self.options.max_header_size:
                     self._queue_error(HeaderFieldsTooLarge("request head too large"))
+        self._after_data()
+
+    def _after_data(self) -> None:
         if self._in_body and self._current is None and not self._queue:
             # An idle-read limit while a body is expected (issue 14, defect 1).
             self._deadline = self.loop.time() + self.options.body_timeout
@@ -223,6 +245,43 @@ class HTTPConnection(asyncio.Protocol):
         if not self._processing:
             self._process_queue()
         self._resume_reading()
+
+    # --- the C fast path ---------------------------------------------------------
+    def _parse_plain_requests(self, data: bytes) -> int:
+        """Queue the plain, complete requests at the front of ``data`` that
+        ``parse_request`` (C) accepts, with the state the httptools callbacks would
+        leave; the offset of the first byte it declined (0: none taken)."""
+        options = self.options
+        max_line, max_fields = options.max_request_line, options.max_header_size
+        max_count, size_limit = options.max_header_count, options.request_size_limit
+        max_requests = self.serving.max_requests
+        queue = self._queue
+        pos = 0
+        end = len(data)
+        while pos < end:
+            parsed = parse_request(data, pos, max_line, max_fields, max_count, size_limit)  # type: ignore[misc]
+            if parsed is None:
+                break
+            method, url, headers, body, minor, keep_alive, pos = parsed
+            if self._current is None and not queue:
+                self._deadline = None  # as on_headers_complete: the head is in
+                self._answer_408_on_deadline = True
+            request = ServerRequest(method, url, headers, body, self.remote_address,
+                                    _VERSIONS[minor], self._scheme, self._local_port)
+            self._requests += 1
+            if not keep_alive or (max_requests is not None and self._requests >= max_requests):
+                request.keep_alive = False
+            queue.append(request)
+            if not keep_alive:
+                # As llhttp after a message that closes the connection: CR/LF are skipped,
+                # anything else is an error (answered in order, never in practice: the
+                # connection closes after this request's response).
+                if data[pos:].strip(b"\r\n"):
+                    self._queue_error(BadRequest("data after Connection: close"))
+                else:
+                    self._failed = True
+                return end
+        return pos
 
     # --- httptools callbacks --------------------------------------------------
     def on_message_begin(self) -> None:
