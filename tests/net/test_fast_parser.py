@@ -185,11 +185,22 @@ _values = st.one_of(
 _header = st.tuples(_names, _values).map(lambda nv: nv[0] + b": " + nv[1] + b"\r\n")
 
 
+_plain_header = st.sampled_from([b"Host: h\r\n", b"Accept: */*\r\n", b"Connection: close\r\n",
+                                 b"Connection: keep-alive\r\n", b"Content-Length: 3\r\n", b"X-A:  b \r\n"])
+
+
 @st.composite
 def _request(draw: Any) -> bytes:
-    line = draw(_methods) + b" " + draw(_targets) + b" " + draw(_versions) + b"\r\n"
-    headers = b"".join(draw(st.lists(_header, max_size=5)))
-    if draw(st.booleans()):
+    """Mostly plain requests (so the C parser takes many), some with an odd part."""
+    odd = draw(st.integers(0, 9)) < 3
+    if odd:
+        line = draw(_methods) + b" " + draw(_targets) + b" " + draw(_versions) + b"\r\n"
+        headers = b"".join(draw(st.lists(_header, max_size=4)))
+    else:
+        line = draw(st.sampled_from([b"GET / HTTP/1.1\r\n", b"POST /a?b HTTP/1.1\r\n", b"HEAD /x HTTP/1.0\r\n",
+                                     b"PUT /p HTTP/1.0\r\n"]))
+        headers = b"".join(draw(st.lists(_plain_header, max_size=4)))
+    if draw(st.integers(0, 9)) < 8:
         headers = b"Host: h\r\n" + headers
     return line + headers + b"\r\n" + draw(st.sampled_from([b"", b"abc", b"0\r\n\r\n"]))
 
