@@ -24,10 +24,21 @@
  *   a limit reached, any byte outside the conservative sets below. The caller then
  *   feeds data[pos:] to httptools, which is the reference parser: it accepts or
  *   rejects (with the right status) everything this one declines.
+ *
+ * encode_head(status_lines, status, entries, content_length, keep_alive, no_body,
+ *             major, minor) -> (head, keep_alive, no_body, chunked) | None
+ *
+ *   The whole response head of ServerResponse, as http11.py's py_encode_head makes it:
+ *   status line, header lines, Date (cached for the second), the framing line
+ *   (Content-Length, or Transfer-Encoding: chunked when content_length is None on
+ *   HTTP/1.1), the Connection line. None when the entries hold Transfer-Encoding or
+ *   Connection, a status has no prebuilt line, or a name or value is not latin-1:
+ *   the pure-Python twin decides those.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <string.h>
+#include <time.h>
 
 /* 1-byte kind strings hold their characters (all < 256) as latin-1 bytes. */
 static int
@@ -123,6 +134,149 @@ join_head(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
+
+/* ---- encode_head ---------------------------------------------------------- */
+
+static time_t date_second = 0;
+static char date_line[64];
+static Py_ssize_t date_line_len = 0;
+
+static void
+refresh_date(void)
+{
+    static const char *days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t now = time(NULL);
+    if (now == date_second && date_line_len)
+        return;
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    date_line_len = snprintf(date_line, sizeof(date_line), "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
+                             days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+                             tm.tm_min, tm.tm_sec);
+    date_second = now;
+}
+
+static PyObject *KEY_DATE, *KEY_CONTENT_LENGTH, *KEY_TRANSFER_ENCODING, *KEY_CONNECTION;
+
+static PyObject *
+encode_head(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 8 || !PyDict_CheckExact(args[0]) || !PyLong_CheckExact(args[1]) || !PyDict_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "encode_head(status_lines: dict, status: int, entries: dict, "
+                                         "content_length, keep_alive, no_body, major, minor)");
+        return NULL;
+    }
+    PyObject *entries = args[2];
+    PyObject *line = PyDict_GetItemWithError(args[0], args[1]);
+    if (line == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    if (!PyBytes_CheckExact(line))
+        Py_RETURN_NONE;
+    long status = PyLong_AsLong(args[1]);
+    Py_ssize_t content_length = args[3] == Py_None ? -1 : PyLong_AsSsize_t(args[3]);
+    int keep_alive = PyObject_IsTrue(args[4]);
+    int no_body = PyObject_IsTrue(args[5]);
+    long major = PyLong_AsLong(args[6]), minor = PyLong_AsLong(args[7]);
+    if (PyErr_Occurred())
+        return NULL;
+    int has_date = 0, has_length = 0;
+    if (PyDict_GET_SIZE(entries)) {
+        if (PyDict_Contains(entries, KEY_TRANSFER_ENCODING) || PyDict_Contains(entries, KEY_CONNECTION))
+            Py_RETURN_NONE;
+        has_date = PyDict_Contains(entries, KEY_DATE);
+        has_length = PyDict_Contains(entries, KEY_CONTENT_LENGTH);
+        if (has_date < 0 || has_length < 0)
+            return NULL;
+    }
+    char tail[160];
+    Py_ssize_t tail_len = 0;
+    if (!has_date) {
+        refresh_date();
+        memcpy(tail, date_line, date_line_len);
+        tail_len = date_line_len;
+    }
+    int chunked = 0;
+    if ((status >= 100 && status < 200) || status == 204 || status == 304) {
+        no_body = 1;
+    } else if (content_length >= 0) {
+        if (!has_length)
+            tail_len += snprintf(tail + tail_len, sizeof(tail) - tail_len, "Content-Length: %zd\r\n", content_length);
+    } else if (!has_length) {
+        if (major == 1 && minor >= 1) {
+            chunked = 1;
+            if (!no_body) {
+                memcpy(tail + tail_len, "Transfer-Encoding: chunked\r\n", 28);
+                tail_len += 28;
+            }
+        } else {
+            keep_alive = 0;  /* HTTP/1.0: the body ends when the connection closes */
+        }
+    }
+    if (!keep_alive) {
+        memcpy(tail + tail_len, "Connection: close\r\n", 19);
+        tail_len += 19;
+    } else if (minor == 0) {
+        memcpy(tail + tail_len, "Connection: keep-alive\r\n", 24);
+        tail_len += 24;
+    }
+
+    /* Pass 1: check the shapes and add up the size (as join_head). */
+    Py_ssize_t total = PyBytes_GET_SIZE(line) + tail_len + 2;
+    Py_ssize_t pos = 0;
+    PyObject *key, *entry;
+    const char *data = NULL;
+    Py_ssize_t len = 0;
+    while (PyDict_Next(entries, &pos, &key, &entry)) {
+        if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) != 2)
+            Py_RETURN_NONE;
+        PyObject *name = PyList_GET_ITEM(entry, 0), *values = PyList_GET_ITEM(entry, 1);
+        Py_ssize_t name_len;
+        if (!latin1_view(name, &data, &name_len) || !PyList_CheckExact(values))
+            Py_RETURN_NONE;
+        Py_ssize_t count = PyList_GET_SIZE(values);
+        for (Py_ssize_t i = 0; i < count; i++) {
+            if (!latin1_view(PyList_GET_ITEM(values, i), &data, &len))
+                Py_RETURN_NONE;
+            total += name_len + 4 + len;
+        }
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, total);
+    if (out == NULL)
+        return NULL;
+    char *p = PyBytes_AS_STRING(out);
+    memcpy(p, PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line));
+    p += PyBytes_GET_SIZE(line);
+    pos = 0;
+    while (PyDict_Next(entries, &pos, &key, &entry)) {
+        const char *name_data = NULL;
+        Py_ssize_t name_len = 0;
+        latin1_view(PyList_GET_ITEM(entry, 0), &name_data, &name_len);
+        PyObject *values = PyList_GET_ITEM(entry, 1);
+        Py_ssize_t count = PyList_GET_SIZE(values);
+        for (Py_ssize_t i = 0; i < count; i++) {
+            latin1_view(PyList_GET_ITEM(values, i), &data, &len);
+            memcpy(p, name_data, name_len);
+            p += name_len;
+            *p++ = ':';
+            *p++ = ' ';
+            memcpy(p, data, len);
+            p += len;
+            *p++ = '\r';
+            *p++ = '\n';
+        }
+    }
+    memcpy(p, tail, tail_len);
+    p += tail_len;
+    *p++ = '\r';
+    *p++ = '\n';
+    return Py_BuildValue("(NNNN)", out, PyBool_FromLong(keep_alive), PyBool_FromLong(no_body),
+                         PyBool_FromLong(chunked));
+}
 
 /* ---- parse_request -------------------------------------------------------- */
 
@@ -384,6 +538,9 @@ static PyMethodDef speedups_methods[] = {
     {"join_head", (PyCFunction)(void (*)(void))join_head, METH_FASTCALL,
      "join_head(status_line, entries, tail) -> bytes | None\n\nA response head from a status line, "
      "HeadersContainer entries and pre-encoded tail lines; None when a name or value is not latin-1 text."},
+    {"encode_head", (PyCFunction)(void (*)(void))encode_head, METH_FASTCALL,
+     "encode_head(status_lines, status, entries, content_length, keep_alive, no_body, major, minor)"
+     " -> (head, keep_alive, no_body, chunked) | None\n\nA ServerResponse head; None: the Python twin decides."},
     {"parse_request", (PyCFunction)(void (*)(void))parse_request, METH_FASTCALL,
      "parse_request(data, pos, max_request_line, max_header_size, max_header_count, size_limit)"
      " -> tuple | None\n\nA plain, complete request at data[pos:], or None (httptools decides)."},
@@ -393,7 +550,7 @@ static PyMethodDef speedups_methods[] = {
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     "kitura.net._speedups",
-    "C speedups for kitura.net (join_head, parse_request).",
+    "C speedups for kitura.net (join_head, encode_head, parse_request).",
     -1,
     speedups_methods,
 };
@@ -410,6 +567,12 @@ PyInit__speedups(void)
     METHOD_OPTIONS = PyUnicode_InternFromString("OPTIONS");
     METHOD_PATCH = PyUnicode_InternFromString("PATCH");
     EMPTY_BYTES = PyBytes_FromStringAndSize(NULL, 0);
+    KEY_DATE = PyUnicode_InternFromString("date");
+    KEY_CONTENT_LENGTH = PyUnicode_InternFromString("content-length");
+    KEY_TRANSFER_ENCODING = PyUnicode_InternFromString("transfer-encoding");
+    KEY_CONNECTION = PyUnicode_InternFromString("connection");
+    if (!KEY_DATE || !KEY_CONTENT_LENGTH || !KEY_TRANSFER_ENCODING || !KEY_CONNECTION)
+        return NULL;
     if (!METHOD_GET || !METHOD_HEAD || !METHOD_POST || !METHOD_PUT || !METHOD_DELETE || !METHOD_OPTIONS ||
         !METHOD_PATCH || !EMPTY_BYTES)
         return NULL;

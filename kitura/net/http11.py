@@ -16,7 +16,7 @@ from .status import STATUS_PHRASES
 __all__ = [
     "status_line", "build_head", "encode_chunk", "LAST_CHUNK", "http_date", "simple_response",
     "CONTINUE_100", "NO_BODY_STATUSES", "date_line", "header_lines", "STATUS_LINES",
-    "join_head", "py_join_head", "c_join_head",
+    "join_head", "py_join_head", "c_join_head", "encode_head", "py_encode_head", "c_encode_head",
 ]
 
 STATUS_LINES: dict[int, bytes] = {
@@ -96,6 +96,60 @@ def join_head(line: bytes, entries: dict[str, list], tail: list[bytes]) -> bytes
         if head is not None:
             return head
     return py_join_head(line, entries, tail)
+
+
+def py_encode_head(status: int, entries: dict[str, list], content_length: int | None, keep_alive: bool,
+                   no_body: bool, major: int, minor: int) -> tuple[bytes, bool, bool, bool]:
+    """A ``ServerResponse`` head: (head, keep_alive, no_body, chunked) after it.
+
+    ``entries`` are the response's ``HeadersContainer`` entries; ``content_length``
+    None means the body is streamed: chunked on HTTP/1.1, ended by closing the
+    connection on HTTP/1.0. Adds ``Date`` and the framing and ``Connection`` lines
+    the application did not set; an application's ``Transfer-Encoding`` is dropped,
+    as the framing is the server's (RFC 9112 6.1)."""
+    if "transfer-encoding" in entries:
+        entries = {name: entry for name, entry in entries.items() if name != "transfer-encoding"}
+    tail = [date_line()] if "date" not in entries else []
+    chunked = False
+    if status in NO_BODY_STATUSES or 100 <= status < 200:
+        no_body = True
+    elif content_length is not None:
+        if "content-length" not in entries:
+            tail.append(b"Content-Length: %d\r\n" % content_length)
+    elif "content-length" not in entries:
+        if minor >= 1 and major == 1:
+            chunked = True
+            if not no_body:
+                tail.append(b"Transfer-Encoding: chunked\r\n")
+        else:
+            keep_alive = False  # HTTP/1.0: the body ends when the connection closes
+    connection_entry = entries.get("connection")
+    if connection_entry is None:
+        if not keep_alive:
+            tail.append(b"Connection: close\r\n")
+        elif minor == 0:
+            tail.append(b"Connection: keep-alive\r\n")
+    elif "close" in connection_entry[1][0].lower():
+        keep_alive = False
+    return join_head(STATUS_LINES.get(status) or status_line(status), entries, tail), keep_alive, no_body, chunked
+
+
+c_encode_head: Callable[..., tuple[bytes, bool, bool, bool] | None] | None = None
+if not NO_EXTENSIONS:
+    try:
+        from ._speedups import encode_head as c_encode_head  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:  # the optional extension was not built
+        pass
+
+
+def encode_head(status: int, entries: dict[str, list], content_length: int | None, keep_alive: bool,
+                no_body: bool, major: int, minor: int) -> tuple[bytes, bool, bool, bool]:
+    """``py_encode_head``, by the C extension when built (it declines the rare cases)."""
+    if c_encode_head is not None:
+        encoded = c_encode_head(STATUS_LINES, status, entries, content_length, keep_alive, no_body, major, minor)
+        if encoded is not None:
+            return encoded
+    return py_encode_head(status, entries, content_length, keep_alive, no_body, major, minor)
 
 
 def build_head(code: int, entries: Iterable[tuple[str, list[str]]] | Iterable[list], extra: bytes = b"") -> bytes:

@@ -17,7 +17,7 @@ from threading import Lock, get_ident
 from typing import TYPE_CHECKING, Protocol, Union
 
 from .headers import HeadersContainer
-from .http11 import LAST_CHUNK, NO_BODY_STATUSES, STATUS_LINES, date_line, encode_chunk, join_head, status_line
+from .http11 import LAST_CHUNK, STATUS_LINES, c_encode_head, encode_chunk, py_encode_head
 from .loop import call_on_loop, call_soon_on_loop
 from .status import HTTPStatusCode
 
@@ -269,36 +269,18 @@ class ServerResponse:
     # --- the head ----------------------------------------------------------
     def _head(self, content_length: int | None) -> bytes:
         """Encode the head; ``content_length`` None means the body is streamed."""
+        request = self._request
         entries = self.headers._materialize()
-        if "transfer-encoding" in entries:
-            # The framing is the server's (Content-Length or its own chunked coding): an
-            # application's Transfer-Encoding beside it would frame the body twice (RFC 9112 6.1).
-            entries = {name: entry for name, entry in entries.items() if name != "transfer-encoding"}
-        status = self._status
-        tail = [date_line()] if "date" not in entries else []
-        if status in NO_BODY_STATUSES or 100 <= status < 200:
-            self._no_body = True
-        elif content_length is not None:
-            if "content-length" not in entries:
-                tail.append(b"Content-Length: %d\r\n" % content_length)
-        elif "content-length" not in entries:
-            request = self._request
-            if request.http_version_minor >= 1 and request.http_version_major == 1:
-                self._chunked = True
-                if not self._no_body:
-                    tail.append(b"Transfer-Encoding: chunked\r\n")
-            else:
-                self._keep_alive = False  # HTTP/1.0: the body ends when the connection closes
-        connection_entry = entries.get("connection")
-        if connection_entry is None:
-            if not self._keep_alive:
-                tail.append(b"Connection: close\r\n")
-            elif self._request.http_version_minor == 0:
-                tail.append(b"Connection: keep-alive\r\n")
-        elif "close" in connection_entry[1][0].lower():
-            self._keep_alive = False
+        encoded = None
+        if c_encode_head is not None:
+            encoded = c_encode_head(STATUS_LINES, self._status, entries, content_length, self._keep_alive,
+                                    self._no_body, request.http_version_major, request.http_version_minor)
+        if encoded is None:
+            encoded = py_encode_head(self._status, entries, content_length, self._keep_alive, self._no_body,
+                                     request.http_version_major, request.http_version_minor)
+        head, self._keep_alive, self._no_body, self._chunked = encoded
         self._headers_sent = True
-        return join_head(STATUS_LINES.get(status) or status_line(status), entries, tail)
+        return head
 
     def __repr__(self) -> str:
         return f"<ServerResponse {self._status} for {self._request!r}>"

@@ -80,3 +80,48 @@ def test_server_response_heads_are_the_same_on_both_paths(monkeypatch, use_c, pa
     lines.append(b"Date: " + date)
     lines.append(b"Content-Length: 5")
     assert head == b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+# --- encode_head: the whole ServerResponse head, C and Python -----------------
+
+needs_c_encode = pytest.mark.skipif(http11.c_encode_head is None, reason="kitura.net._speedups not built")
+
+NAMES = st.sampled_from(["Content-Type", "Date", "Content-Length", "Connection", "Transfer-Encoding", "X-A",
+                         "Set-Cookie", "Server"])
+STATUSES = st.sampled_from([100, 101, 200, 201, 204, 301, 304, 404, 500, 599, 799])
+
+
+def _without_date(head: bytes) -> bytes:
+    return b"\r\n".join(line for line in head.split(b"\r\n") if not line.startswith(b"Date: "))
+
+
+@needs_c_encode
+@given(STATUSES, st.lists(st.tuples(NAMES, VALUE), max_size=5), st.one_of(st.none(), st.integers(0, 10**12)),
+       st.booleans(), st.booleans(), st.sampled_from([(1, 1), (1, 0), (0, 9), (2, 0)]))
+def test_c_and_python_heads_agree_or_c_declines(status, pairs, content_length, keep_alive, no_body, version):
+    entries = entries_of(pairs)
+    expected = http11.py_encode_head(status, entries, content_length, keep_alive, no_body, *version)
+    got = http11.c_encode_head(http11.STATUS_LINES, status, entries, content_length, keep_alive, no_body, *version)
+    declines = ("transfer-encoding" in entries or "connection" in entries or status not in http11.STATUS_LINES
+                or any(ch > "\xff" for name, values in entries.values() for v in [name, *values] for ch in v))
+    if declines:
+        assert got is None
+    else:
+        assert got is not None
+        assert (_without_date(got[0]),) + got[1:] == (_without_date(expected[0]),) + expected[1:]
+        assert got[0].count(b"\r\nDate: ") == expected[0].count(b"\r\nDate: ")
+        if "date" not in entries:
+            assert got[0].count(b"\r\nDate: ") == 1  # the server's, added
+    assert http11.encode_head(status, entries, content_length, keep_alive, no_body, *version)[1:] == expected[1:]
+
+
+@needs_c_encode
+def test_c_date_line_is_the_http_date_of_now():
+    import email.utils
+    import time
+    head, *_ = http11.c_encode_head(http11.STATUS_LINES, 200, {}, 0, True, False, 1, 1)
+    date = [line for line in head.split(b"\r\n") if line.startswith(b"Date: ")][0][6:].decode()
+    assert abs(email.utils.parsedate_to_datetime(date).timestamp() - time.time()) < 5
+    assert date == email.utils.formatdate(email.utils.parsedate_to_datetime(date).timestamp(), usegmt=True)
+    with pytest.raises(TypeError):
+        http11.c_encode_head(http11.STATUS_LINES, 200, {})
