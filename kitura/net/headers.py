@@ -94,7 +94,7 @@ class HeadersContainer:
         return None if entry is None else list(entry[1])
 
     def __setitem__(self, name: str, value: HeaderValue | None) -> None:
-        entries = self._materialize()
+        entries = self._entries if self._raw is None else self._materialize()
         if value is None:
             entries.pop(name.lower(), None)
             return

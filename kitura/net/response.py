@@ -99,11 +99,11 @@ class ServerResponse:
     def status_code(self, code: "HTTPStatusCode | int | None") -> None:
         if self._headers_sent:
             raise RuntimeError("the status cannot change once the response head was sent")
-        if code is None or int(code) == -1:
-            code = 200
-        code = int(code)
+        code = 200 if code is None else int(code)
         if not 100 <= code <= 999:
-            raise ValueError(f"HTTP status code must be in 100..999, got {code}")
+            if code != -1:
+                raise ValueError(f"HTTP status code must be in 100..999, got {code}")
+            code = 200  # Kitura's .unknown
         self._status = code
 
     @property
