@@ -171,7 +171,7 @@ class WebSocketConnection(asyncio.Protocol):
         self._proto = protocol
         self._loop = handover.loop
         self._loop_thread = handover.loop_thread
-        self._compressed = protocol._deflate is not None
+        self._compressed = protocol.deflate is not None
         self._opened = False
         self._batched_bytes = 0  # queued in the core by sends during a delivery batch, not yet written
         self._closed = False  # TCP closed (or closing)
