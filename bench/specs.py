@@ -92,6 +92,38 @@ CEILINGS = [
     ("mem-ws-idle", "kitura-async", 10.0),      # at most 10 KiB resident per idle WebSocket connection
 ]
 
+# Issue 15's targets: ratios against the C-backed peers (socketify, granian, Node's ws).
+# "At or above every peer" is one row per peer that runs the case (see peers_of).
+_EVERY_PEER = ("socketify", "picows", "node-ws", "granian", "aiohttp", "websockets", "uvicorn")
+
+
+def peers_of(case: str, names: tuple[str, ...] = _EVERY_PEER) -> list[str]:
+    """The servers among ``names`` that run ``case`` (its role is one of theirs)."""
+    role = CASES[case].role
+    return [n for n in names if role in SERVERS[n].roles]
+
+
+TARGETS_15 = [
+    ("http-hello", "kitura-async", "socketify", 1.0),
+    ("http-hello", "kitura-async", "bare", 0.6),
+    ("http-hello", "kitura-sync", "uvicorn", 1.5),
+    ("http-hello", "kitura-router", "uvicorn", 1.2),
+    ("ws-connect", "kitura-async", "socketify", 1.0),
+    ("ws-broadcast", "kitura-async", "socketify", 1.0),
+    *[("ws-echo-32", "kitura-async", peer, 1.0) for peer in peers_of("ws-echo-32")],
+    *[("ws-echo-64k", "kitura-async", peer, 1.0) for peer in peers_of("ws-echo-64k")],
+]
+CEILINGS_15 = [
+    ("mem-ws-idle", "kitura-async", 6.0),       # at most 6 KiB resident per idle WebSocket connection
+    ("mem-http-idle", "kitura-async", 4.0),     # at most 4 KiB per idle keep-alive HTTP connection
+]
+
+#: The targets the report prints, newest first: (title, ratio targets, ceilings).
+TARGET_SETS = [
+    ("issue 15", TARGETS_15, CEILINGS_15),
+    ("issue 6", TARGETS, CEILINGS),
+]
+
 # The issue's medians for the peers, "measured here" (another run, another day).
 ISSUE_PEER_NUMBERS = {
     ("http-hello", "bare"): 131_000, ("http-hello", "uvicorn"): 41_000, ("http-hello", "aiohttp"): 35_000,

@@ -38,7 +38,7 @@ from .monitor import Monitor, notify
 from .request import ServerRequest
 from .request_checks import valid_host, valid_target
 from .response import ServerResponse
-from .upgrade import ConnectionUpgrader, UpgradeHandover, UpgradeRejection
+from .upgrade import ConnectionUpgrader, UpgradeHandover, UpgradeRejection, upgrade_tokens
 
 if TYPE_CHECKING:
     from .serving import ServingState
@@ -68,6 +68,12 @@ if not NO_EXTENSIONS:
         from ._speedups import parse_request  # type: ignore[import-not-found,no-redef,unused-ignore]
     except ImportError:  # the optional extension was not built
         pass
+
+
+#: What an upgraded connection holds instead of its request queue and header list (it
+#: parses nothing more): shared, always empty (a deque of maxlen 0 keeps nothing).
+_NO_QUEUE: deque[Any] = deque(maxlen=0)
+_NO_HEADERS: Any = ()
 
 
 class HTTPConnection(asyncio.Protocol):
@@ -535,7 +541,9 @@ class HTTPConnection(asyncio.Protocol):
     # --- upgrade ---------------------------------------------------------------
     def _hand_over(self, request: ServerRequest) -> bool:
         """Hand the connection to an upgrade factory; False if none takes the request's token."""
-        tokens = request.headers.first("Upgrade") or ""
+        # The fields as parsed while no HeadersContainer was made of them: read without building it.
+        pairs = request._raw_headers or None
+        tokens = (request.headers.first("Upgrade") or "") if pairs is None else upgrade_tokens(pairs)
         factory = None
         for token in tokens.split(","):
             factory = ConnectionUpgrader.factory(token.split("/")[0])
@@ -552,7 +560,7 @@ class HTTPConnection(asyncio.Protocol):
         self._upgrade_buffer = None
         self._deadline = None
         handover = UpgradeHandover(request, self.transport, leftover, self.loop,  # type: ignore[arg-type]
-                                   self.loop_thread, self._set_upgraded, self._forget)
+                                   self.loop_thread, self._set_upgraded, self._forget, pairs)
         try:
             rejection = factory.upgrade(handover)
         except Exception:  # noqa: BLE001
@@ -574,9 +582,10 @@ class HTTPConnection(asyncio.Protocol):
         self._queue.clear()
         # This object now only counts the connection: let go of the HTTP parsing state.
         self.parser = None  # type: ignore[assignment]
-        self._headers = []
+        self._headers = _NO_HEADERS
         self._body = None
         self._url = b""
+        self._queue = _NO_QUEUE  # its block is ~600 bytes: an upgraded connection queues nothing
 
     # --- closing ---------------------------------------------------------------
     def drain(self) -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConnectionUpgrader", "ConnectionUpgradeFactory", "UpgradeHandover", "UpgradeRejection",
-    "UpgradedProtocol",
+    "UpgradedProtocol", "upgrade_tokens",
 ]
 
 
@@ -58,12 +58,19 @@ class ConnectionUpgradeFactory(Protocol):
 class UpgradeHandover:
     """Everything a factory needs to take over a connection, and nothing more."""
 
-    __slots__ = ("request", "transport", "leftover", "loop", "loop_thread", "_release", "_register", "taken")
+    __slots__ = ("request", "transport", "leftover", "loop", "loop_thread", "_release", "_register", "taken",
+                 "header_pairs")
 
     def __init__(self, request: "ServerRequest", transport: asyncio.Transport, leftover: bytes,
                  loop: asyncio.AbstractEventLoop, loop_thread: int,
-                 register: Callable[[UpgradedProtocol], None], release: Callable[[], None]) -> None:
+                 register: Callable[[UpgradedProtocol], None], release: Callable[[], None],
+                 header_pairs: Optional[list[tuple[bytes, bytes]]] = None) -> None:
         self.request = request
+        #: The request's header fields as the parser saw them, ``(name, value)`` bytes in
+        #: order, when the server has them at hand (else None: read ``request.headers``).
+        #: A factory that reads a few fields finds them here without building the
+        #: request's ``HeadersContainer``.
+        self.header_pairs = header_pairs
         self.transport = transport
         self.leftover = leftover
         #: The loop the connection lives on, and the ident of its thread.
@@ -84,7 +91,8 @@ class UpgradeHandover:
         self.taken = True
         self.transport.write(response_head)
         self.transport.set_protocol(protocol)  # type: ignore[arg-type]
-        self._register(protocol)
+        register, self._register = self._register, None  # held no longer: no reference cycle
+        register(protocol)
         if self.leftover:
             data, self.leftover = self.leftover, b""
             protocol.data_received(data)
@@ -99,6 +107,13 @@ class UpgradeHandover:
         release, self._release = self._release, None
         if release is not None:
             release()
+
+
+def upgrade_tokens(header_pairs: list[tuple[bytes, bytes]]) -> str:
+    """The ``Upgrade`` field's value from raw header pairs, repeated fields joined with
+    ", " (as ``HeadersContainer`` merges them)."""
+    return ", ".join([value.decode("latin-1") for name, value in header_pairs
+                      if len(name) == 7 and name.lower() == b"upgrade"])
 
 
 class ConnectionUpgrader:

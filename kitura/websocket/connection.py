@@ -157,11 +157,11 @@ def _json_default(obj: Any) -> Any:
 class WebSocketConnection(asyncio.Protocol):
     """Kitura's ``WebSocketConnection``: ``id``, ``request``, ``send``, ``ping``, ``close``, ``drop``."""
 
-    __slots__ = ('id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', '_loop', '_loop_thread', '_compressed', '_opened', '_batched_bytes', '_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen', '_rooms')
+    __slots__ = ('_id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', '_loop', '_loop_thread', '_compressed', '_opened', '_batched_bytes', '_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen', '_rooms')
 
     def __init__(self, entry: "ServiceEntry", handover: "UpgradeHandover", protocol: ServerProtocol,
                  subprotocol: Optional[str] = None) -> None:
-        self.id = f"{_ID_PREFIX}{next(_ids):012x}"
+        self._id: int | str = next(_ids)  # its number; the id str is made when first read
         self.request: "ServerRequest" = handover.request
         self.subprotocol = subprotocol
         self.service = entry.service
@@ -171,20 +171,28 @@ class WebSocketConnection(asyncio.Protocol):
         self._proto = protocol
         self._loop = handover.loop
         self._loop_thread = handover.loop_thread
-        self._compressed = protocol._deflate is not None
+        self._compressed = protocol.deflate is not None
         self._opened = False
         self._batched_bytes = 0  # queued in the core by sends during a delivery batch, not yet written
         self._closed = False  # TCP closed (or closing)
         self._disconnected = False
         self._backlog: Optional[deque[tuple[Callable[..., Any], tuple[Any, ...]]]] = None
         self._reading_paused = False
-        self._drain_waiters: list[asyncio.Future[None]] = []
+        self._drain_waiters: Optional[list[asyncio.Future[None]]] = None  # made by the first asend that waits
         self._rooms: Optional[set[Any]] = None  # the rooms it is in: it leaves them when it closes
         self._close_timer: Optional[asyncio.TimerHandle] = None
         self._idle_timer: Optional[asyncio.TimerHandle] = None
         self._awaiting_pong = False
         self._last_seen = 0.0
         self._transport.set_write_buffer_limits(high=entry.write_limit)
+
+    @property
+    def id(self) -> str:
+        """The connection's id: UUID-shaped, unique in the process."""
+        ident = self._id
+        if ident.__class__ is int:
+            ident = self._id = f"{_ID_PREFIX}{ident:012x}"
+        return ident  # type: ignore[return-value]
 
     # --- lifecycle -----------------------------------------------------------
     def _open(self) -> None:
@@ -263,10 +271,11 @@ class WebSocketConnection(asyncio.Protocol):
             if timer is not None:
                 timer.cancel()
         self._close_timer = self._idle_timer = None
-        for waiter in self._drain_waiters:
-            if not waiter.done():
-                waiter.set_exception(ConnectionError("the WebSocket connection is closed"))
-        self._drain_waiters.clear()
+        waiters, self._drain_waiters = self._drain_waiters, None
+        if waiters:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(ConnectionError("the WebSocket connection is closed"))
         self._entry.connections.discard(self)
         self._handover.release()
         rooms = self._rooms
@@ -361,6 +370,8 @@ class WebSocketConnection(asyncio.Protocol):
             self._write_out()  # what waits in a batch counts: write it, so the transport can push back
         while self._transport.get_write_buffer_size() > self._entry.write_limit and not self._closed:
             waiter = self._loop.create_future()
+            if self._drain_waiters is None:
+                self._drain_waiters = []
             self._drain_waiters.append(waiter)
             await waiter
         if self._closed:
@@ -515,10 +526,11 @@ class WebSocketConnection(asyncio.Protocol):
             self._reading_paused = False
             if not self._closed:
                 self._transport.resume_reading()
-        waiters, self._drain_waiters = self._drain_waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        waiters, self._drain_waiters = self._drain_waiters, None
+        if waiters:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     def _check_idle(self) -> None:
         self._idle_timer = None

@@ -31,6 +31,7 @@ __all__ = [
     "check_origin",
     "check_request",
     "choose_subprotocol",
+    "handshake_fields",
     "header_values",
     "no_service_body",
 ]
@@ -77,6 +78,32 @@ def header_values(headers: Any, name: str) -> list[str]:
         value = values[0].strip()
         return [value] if value else []
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+#: The fields the opening handshake reads, by lower-case raw name.
+_HANDSHAKE_FIELDS = {
+    b"sec-websocket-key": "Sec-WebSocket-Key",
+    b"sec-websocket-version": "Sec-WebSocket-Version",
+    b"sec-websocket-protocol": "Sec-WebSocket-Protocol",
+    b"sec-websocket-extensions": "Sec-WebSocket-Extensions",
+    b"origin": "Origin",
+}
+
+
+def handshake_fields(pairs: Iterable[tuple[bytes, bytes]]) -> dict[str, list[str]]:
+    """The fields the handshake reads, from raw ``(name, value)`` header pairs (bytes, as
+    parsed): ``{"Sec-WebSocket-Key": [value], ...}``, a mapping ``check_request`` and
+    ``header_values`` take. A repeated field is merged into one value with ", ", as
+    ``HeadersContainer`` merges it, so both give the same answers."""
+    fields: dict[str, list[str]] = {}
+    wanted = _HANDSHAKE_FIELDS
+    for name, value in pairs:
+        key = wanted.get(name.lower()) if len(name) > 5 else None
+        if key is not None:
+            text = value.decode("latin-1")
+            old = fields.get(key)
+            fields[key] = [text] if old is None else [f"{old[0]}, {text}"]
+    return fields
 
 
 def _raw_values(headers: Any, name: str) -> list[str]:

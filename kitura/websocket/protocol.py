@@ -239,22 +239,29 @@ class ServerProtocol:
         self._out: list[bytes] = []
         # Holding back behind the answers to data messages (see the class docstring).
         # Input is ignored while a Close is held (as in CLOSED); data_to_send releases both.
-        self._held_pongs: list[bytes] = []
+        # The lists below that most connections never fill start as the shared empty tuple
+        # (a list is made when one is needed): an idle connection holds less.
+        self._held_pongs: list[bytes] | tuple[()] = ()
         self._held_close: HeldClose | None = None
         self._scanned = 0  # events already found to hold no data message
 
         # The message being assembled (_msg_opcode == 0: none).
         self._msg_opcode = 0
         self._msg_compressed = False
-        self._msg_parts: list[bytes] | list[str] = []
+        self._msg_parts: list[bytes] | list[str] | tuple[()] = ()
         self._msg_size = 0  # payload bytes so far, after inflating
         self._msg_wire = 0  # compressed bytes so far
         self._msg_frames = 0
-        self._decoder = Utf8Decoder()
+        self._decoder: Utf8Decoder | None = None  # made by the first text message in frames
         self._frame_started = False  # _on_partial has seen the start of the frame at the reader's head
         # Payload caps for the next frame, from the header (see FrameReader.next_frame).
         self._limit = self._max_size
         self._rsv1_limit = self._max_wire
+
+    @property
+    def deflate(self) -> Deflate | None:
+        """The permessage-deflate codec this protocol was given, or None."""
+        return self._deflate
 
     # ------------------------------------------------------------------ input
 
@@ -487,7 +494,7 @@ class ServerProtocol:
     def _queue_close(self, code: int, reason: str) -> None:
         if self._held_pongs:  # they go before our Close
             self._out += self._held_pongs
-            self._held_pongs = []
+            self._held_pongs = ()
         reason = _truncate_reason(reason)
         self._out.append(encode_frame(OP_CLOSE, encode_close_payload(code, reason)))
         self.local_close_code = code
@@ -498,13 +505,13 @@ class ServerProtocol:
         self._held_close = None
         if self._held_pongs:
             self._out += self._held_pongs
-            self._held_pongs = []
+            self._held_pongs = ()
         self._stop_input()
 
     def _stop_input(self) -> None:
         self._reader.discard()
         self._msg_opcode = 0
-        self._msg_parts = []
+        self._msg_parts = ()
         self._frame_started = False
 
     def _data_waiting(self) -> bool:
@@ -532,7 +539,7 @@ class ServerProtocol:
         """Queue the held-back pongs, then apply the held-back transition."""
         if self._held_pongs:
             self._out += self._held_pongs
-            self._held_pongs = []
+            self._held_pongs = ()
         held = self._held_close
         if held is not None:
             self._held_close = None
@@ -569,8 +576,10 @@ class ServerProtocol:
                 # RFC 6455 5.5.3: the Pong carries the Ping's payload. It goes
                 # after the answers to the data messages received before it.
                 pong = encode_frame(OP_PONG, payload)
-                if self._held_pongs or self._data_waiting():
-                    self._held_pongs.append(pong)
+                if self._held_pongs:
+                    self._held_pongs.append(pong)  # type: ignore[union-attr]
+                elif self._data_waiting():
+                    self._held_pongs = [pong]
                 else:
                     self._out.append(pong)
         elif opcode == OP_PONG:
@@ -609,7 +618,7 @@ class ServerProtocol:
         data = got[1]
         self._msg_size += len(data)  # within the frame's length, checked from its header
         try:
-            text = self._decoder.decode(data)
+            text = self._decoder.decode(data)  # type: ignore[union-attr]
         except UnicodeDecodeError:
             raise ProtocolError(1007, _INVALID_UTF8) from None
         if text:
@@ -633,7 +642,7 @@ class ServerProtocol:
         if self._msg_opcode == OP_TEXT:
             try:
                 # RFC 6455 8.1: fail as soon as the bytes cannot be UTF-8.
-                text = self._decoder.decode(payload, fin)
+                text = self._decoder.decode(payload, fin)  # type: ignore[union-attr]
             except UnicodeDecodeError:
                 raise ProtocolError(1007, _INVALID_UTF8) from None
             if text:
@@ -647,7 +656,7 @@ class ServerProtocol:
             else:
                 self._events.append(BinaryMessage(parts[0] if len(parts) == 1 else b"".join(parts)))  # type: ignore[arg-type]
             self._msg_opcode = 0
-            self._msg_parts = []
+            self._msg_parts = ()
             self._limit = self._max_size
             self._rsv1_limit = self._max_wire
         else:
@@ -684,7 +693,10 @@ class ServerProtocol:
             self._msg_wire = 0
             self._msg_frames = 0
             if opcode == OP_TEXT:
-                self._decoder.reset()
+                if self._decoder is None:
+                    self._decoder = Utf8Decoder()
+                else:
+                    self._decoder.reset()
         self._msg_frames += 1
         if self._msg_frames > self._max_frags:
             raise ProtocolError(1008, "too many fragments in one message")

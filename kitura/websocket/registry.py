@@ -15,7 +15,7 @@ from ..net.upgrade import ConnectionUpgrader, UpgradeHandover, UpgradeRejection
 from .connection import WebSocketConnection
 from .deflate import DeflateSettings, negotiate
 from .handshake import HandshakeError, build_response, check_origin, check_request, choose_subprotocol, \
-    header_values, no_service_body
+    handshake_fields, header_values, no_service_body
 from .protocol import DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_MESSAGE_SIZE, ServerProtocol
 from .service import WebSocketService
 
@@ -125,7 +125,9 @@ class WebSocketUpgradeFactory:
 
     def upgrade(self, handover: UpgradeHandover) -> Optional[UpgradeRejection]:
         request = handover.request
-        headers = request.headers
+        pairs = handover.header_pairs
+        # The few fields read here, in one pass over the raw pairs when the server has them.
+        headers = request.headers if pairs is None else handshake_fields(pairs)
         try:
             key = check_request(headers, request.method)
         except HandshakeError as err:
@@ -141,7 +143,8 @@ class WebSocketUpgradeFactory:
         if entry is None:
             return UpgradeRejection(400, [], no_service_body(_normalize(path)).encode("utf-8"))
         if entry.allowed_origins is not None:
-            origin = headers.first("Origin")
+            origins = headers["Origin"] if "Origin" in headers else None
+            origin = origins[0] if origins else None
             if not check_origin(origin, entry.allowed_origins):
                 _log.info("Rejected a WebSocket upgrade from origin %r on %s", origin, entry.path)
                 return UpgradeRejection(403, [], b"Origin not allowed")
@@ -154,7 +157,7 @@ class WebSocketUpgradeFactory:
             subprotocol = offered[0] if offered else None
         extensions, deflate = None, None
         if entry.compression.enabled:
-            offers = headers["Sec-WebSocket-Extensions"]
+            offers = headers["Sec-WebSocket-Extensions"] if "Sec-WebSocket-Extensions" in headers else None
             if offers:  # blank values are no offers: negotiate declines them too
                 extensions, deflate = negotiate(offers, entry.compression)
         protocol = ServerProtocol(max_message_size=entry.max_message_size, max_fragments=entry.max_fragments,

@@ -108,3 +108,38 @@ def test_upgraded_connection_frees_its_slot_on_close(serve, factory):
     while server.connection_count and time.monotonic() < deadline:
         time.sleep(0.02)
     assert server.connection_count == 0
+
+
+def test_upgrade_tokens_merge_repeated_fields_as_headers_do() -> None:
+    from kitura.net.headers import HeadersContainer
+    from kitura.net.upgrade import upgrade_tokens
+
+    pairs = [(b"Host", b"h"), (b"Upgrade", b"h2c"), (b"upgrade", b"websocket"), (b"Upgrades", b"x")]
+    assert upgrade_tokens(pairs) == "h2c, websocket"
+    assert upgrade_tokens(pairs) == HeadersContainer._from_raw(pairs).first("Upgrade")
+    assert upgrade_tokens([(b"Host", b"h")]) == ""
+
+
+def test_the_handover_carries_the_header_pairs_and_the_request_keeps_its_headers(serve):
+    seen = []
+
+    class PairsFactory(ShoutFactory):
+        name = "pairs"
+
+        def upgrade(self, handover):
+            seen.append((handover.header_pairs, handover.request.headers.first("X-Mine")))
+            return super().upgrade(handover)
+
+    ConnectionUpgrader.register(PairsFactory())
+    try:
+        server = serve(Hello())
+        with connect(server) as sock:
+            sock.sendall(b"GET /p HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: pairs\r\nX-Mine: a\r\n"
+                         b"X-Mine: b\r\n\r\n")
+            sock.settimeout(5)
+            assert sock.recv(1000).startswith(b"HTTP/1.1 101")
+    finally:
+        ConnectionUpgrader.unregister("pairs")
+    (pairs, mine), = seen
+    assert (b"X-Mine", b"a") in pairs and (b"Upgrade", b"pairs") in pairs
+    assert mine == "a, b"

@@ -20,6 +20,7 @@ from kitura.websocket.handshake import (
     check_origin,
     check_request,
     choose_subprotocol,
+    handshake_fields,
     header_values,
     no_service_body,
 )
@@ -380,3 +381,37 @@ def test_build_response_matches_the_reference(key: str, extensions: str | None, 
     assert build_response(key, extensions=extensions, subprotocol=subprotocol) == \
         _reference_response(key, extensions, subprotocol)
     assert accept_key(key) == _reference_response(key, None, None).split(b"Accept: ")[1][:-4].decode()
+
+
+_FIELD_NAMES = ("Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol",
+                "Sec-WebSocket-Extensions", "Origin")
+
+
+@given(st.lists(st.tuples(
+    st.sampled_from([b"Sec-WebSocket-Key", b"sec-websocket-key", b"SEC-WEBSOCKET-VERSION", b"Origin",
+                     b"Sec-WebSocket-Protocol", b"Sec-WebSocket-Extensions", b"Host", b"X-Other"]),
+    st.sampled_from([KEY.encode(), b"13", b"8", b"chat, superchat", b"", b"http://a.example",
+                     b"permessage-deflate; client_max_window_bits", b"\xe9t\xe9"])), max_size=6))
+def test_handshake_fields_read_what_a_headers_container_reads(pairs: list[tuple[bytes, bytes]]) -> None:
+    # The fields read from raw pairs give the answers the HeadersContainer of the same
+    # pairs gives: repeated fields merged, names case-insensitive, values latin-1.
+    fields = handshake_fields(pairs)
+    container = HeadersContainer._from_raw(list(pairs))
+    for name in _FIELD_NAMES:
+        assert header_values(fields, name) == header_values(container, name)
+        assert (fields[name] if name in fields else None) == container[name]
+
+    def outcome(headers: Any) -> Any:
+        try:
+            return check_request(headers, "GET")
+        except HandshakeError as err:
+            return err.status, err.body, err.headers
+
+    assert outcome(fields) == outcome(container)
+
+
+def test_handshake_fields_ignore_other_fields() -> None:
+    fields = handshake_fields([(b"Host", b"x"), (b"Sec-WebSocket-Key", KEY.encode()), (b"Upgrade", b"websocket"),
+                               (b"Sec-WebSocket-Version", b"13")])
+    assert fields == {"Sec-WebSocket-Key": [KEY], "Sec-WebSocket-Version": ["13"]}
+    assert check_request(fields, "GET") == KEY
