@@ -34,7 +34,8 @@ from .errors import BadRequest, HeaderFieldsTooLarge, HTTPError, PayloadTooLarge
 from .http11 import CONTINUE_100, simple_response
 from .linger import close_lingering
 from .loop import call_soon_on_loop, start_coroutine
-from .monitor import Monitor, notify
+from . import monitor as monitoring
+from .monitor import notify
 from .request import ServerRequest
 from .request_checks import valid_host, valid_target
 from .response import ServerResponse
@@ -351,7 +352,7 @@ class HTTPConnection(asyncio.Protocol):
         if self._draining:
             response.close_after()
         self._deadline = None
-        monitor = Monitor.delegate
+        monitor = monitoring.active  # Monitor.delegate, in one load
         if monitor is not None:
             notify(monitor.started, request, response, self.loop)
         # The delegate's first step runs now, on the loop (ServingState.dispatch); what
@@ -431,7 +432,7 @@ class HTTPConnection(asyncio.Protocol):
         if data:
             transport.write(data)  # type: ignore[union-attr]
         self._current = None
-        monitor = Monitor.delegate
+        monitor = monitoring.active  # Monitor.delegate, in one load
         if monitor is not None:
             notify(monitor.finished, response.request, response, self.loop)
         if not keep_alive:
