@@ -10,6 +10,7 @@ read, changed and tested apart.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import ssl
 from dataclasses import dataclass, field
@@ -76,11 +77,8 @@ def make_dispatch(delegate: "ServerDelegate | None", loop: asyncio.AbstractEvent
                 return
             loop.create_task(drive_coroutine(coro, yielded, response.fail))
         return dispatch_async
-    dispatch_soon = worker_pool().dispatch_soon
-
-    def dispatch_to_worker(request: "ServerRequest", response: "ServerResponse") -> None:
-        dispatch_soon(loop, _run_handler, handle, request, response)
-    return dispatch_to_worker
+    # dispatch_soon(loop, _run_handler, handle, request, response), without a frame of its own
+    return functools.partial(worker_pool().dispatch_soon, loop, _run_handler, handle)
 
 
 def _not_found(request: "ServerRequest", response: "ServerResponse") -> None:
