@@ -34,7 +34,8 @@ from .errors import BadRequest, HeaderFieldsTooLarge, HTTPError, PayloadTooLarge
 from .http11 import CONTINUE_100, NO_EXTENSIONS, simple_response
 from .linger import close_lingering
 from .loop import call_soon_on_loop, start_coroutine
-from .monitor import Monitor, notify
+from . import monitor as monitoring
+from .monitor import notify
 from .request import ServerRequest
 from .request_checks import valid_host, valid_target
 from .response import ServerResponse
@@ -57,6 +58,8 @@ MAX_POSTED_BYTES = 256 * 1024
 
 _flow_created = threading.Lock()
 
+_OWS = (32, 9)  # SP, HTAB
+
 _METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")}
 _VERSIONS = ((1, 0), (1, 1))
 
@@ -77,7 +80,7 @@ _NO_HEADERS: Any = ()
 
 
 class HTTPConnection(asyncio.Protocol):
-    __slots__ = ('serving', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_answer_408_on_deadline', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_field_bytes', '_count_field_bytes', '_head_size', '_in_head', '_in_body', '_hosts', '_body', '_expect_continue', '_flow', '_posted', '_draining')
+    __slots__ = ('serving', 'loop', 'loop_thread', 'options', 'transport', 'parser', 'remote_address', '_scheme', '_local_port', '_queue', '_current', '_processing', '_closed', '_counted', '_reading_paused', '_writing_paused', '_requests', '_deadline', '_answer_408_on_deadline', '_failed', '_upgrade_buffer', '_upgraded', '_url', '_headers', '_field_bytes', '_count_field_bytes', '_head_size', '_in_head', '_in_body', '_hosts', '_body', '_expect_continue', '_flow', '_posted', '_draining', '_valid_host')
 
     def __init__(self, serving: "ServingState") -> None:
         # what the server shares with its connections
@@ -116,6 +119,7 @@ class HTTPConnection(asyncio.Protocol):
         self._in_head = False
         self._in_body = False  # a head was parsed, its body is not complete yet
         self._hosts = 0  # Host fields in this head (RFC 9112 3.2: exactly one in HTTP/1.1)
+        self._valid_host = b""  # the last Host value found valid on this connection
         self._body: bytearray | None = None
         self._expect_continue = False
 
@@ -311,7 +315,7 @@ class HTTPConnection(asyncio.Protocol):
             raise URITooLong("request line too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if value and (value[-1] == 32 or value[-1] == 9):
+        if value and value[-1] in _OWS:
             value = value.rstrip(b" \t")  # RFC 9110 5.5: OWS is not part of the value
         headers = self._headers
         headers.append((name, value))
@@ -329,8 +333,10 @@ class HTTPConnection(asyncio.Protocol):
                 self._hosts += 1
                 if self._hosts > 1:
                     raise BadRequest("more than one Host header")
-                if not valid_host(value):
-                    raise BadRequest("invalid Host header")
+                if value != self._valid_host:  # a client sends the same Host each time
+                    if not valid_host(value):
+                        raise BadRequest("invalid Host header")
+                    self._valid_host = value
         elif size == 14 and name.lower() == b"content-length":
             limit = self.options.request_size_limit
             if limit is not None and int(value) > limit:
@@ -346,7 +352,7 @@ class HTTPConnection(asyncio.Protocol):
         self._in_body = True
         if not self._hosts and self.parser.get_http_version() == "1.1":
             raise BadRequest("an HTTP/1.1 request needs a Host header")
-        if self._url[:1] != b"/" and not valid_target(self._url):
+        if not self._url.startswith(b"/") and not valid_target(self._url):
             raise BadRequest("invalid request target")
         if self._current is None and not self._queue:
             self._deadline = None
@@ -416,7 +422,7 @@ class HTTPConnection(asyncio.Protocol):
         if self._draining:
             response.close_after()
         self._deadline = None
-        monitor = Monitor.delegate
+        monitor = monitoring.active  # Monitor.delegate, in one load
         if monitor is not None:
             notify(monitor.started, request, response, self.loop)
         # The delegate's first step runs now, on the loop (ServingState.dispatch); what
@@ -496,7 +502,7 @@ class HTTPConnection(asyncio.Protocol):
         if data:
             transport.write(data)  # type: ignore[union-attr]
         self._current = None
-        monitor = Monitor.delegate
+        monitor = monitoring.active  # Monitor.delegate, in one load
         if monitor is not None:
             notify(monitor.finished, response.request, response, self.loop)
         if not keep_alive:

@@ -2,7 +2,9 @@
 
 ``Monitor.delegate`` is one object for every server of the process, as in Kitura.
 The connection reads it once when it dispatches a request and once when the
-response completes; while it is ``None`` that is all it costs.
+response completes; while it is ``None`` that is all it costs. Setting it also sets
+this module's ``active`` (one specialized module-attribute load on the per-request
+path: on CPython 3.11 an attribute of a class is looked up through its type each time).
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ if TYPE_CHECKING:
     from .response import ServerResponse
 
 __all__ = ["Monitor", "ServerMonitor"]
+
+#: ``Monitor.delegate``, kept in step with it by ``Monitor``'s metaclass: what a
+#: connection reads per request.
+active: "Optional[ServerMonitor]" = None
 
 _log = logging.getLogger("kitura.net")
 
@@ -38,7 +44,23 @@ class ServerMonitor:
         """The processing of a request has finished: its response was ended."""
 
 
-class Monitor:
+class _MonitorType(type):
+    """Keeps the module's ``active`` equal to ``Monitor.delegate``."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "delegate" and cls is Monitor:
+            global active
+            active = value
+
+    def __delattr__(cls, name: str) -> None:
+        super().__delattr__(name)
+        if name == "delegate" and cls is Monitor:
+            global active
+            active = getattr(cls, "delegate", None)
+
+
+class Monitor(metaclass=_MonitorType):
     """Kitura's ``Monitor``: holds the process-wide ``ServerMonitor``.
 
     ``Monitor.delegate = MyMonitor()`` turns monitoring on for every server,

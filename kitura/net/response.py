@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol, Union
 
 from .headers import HeadersContainer
 from .http11 import LAST_CHUNK, STATUS_LINES, c_encode_head, encode_chunk, py_encode_head
-from .loop import call_on_loop, call_soon_on_loop
+from .loop import call_on_loop
 from .status import HTTPStatusCode
 
 if TYPE_CHECKING:
@@ -166,7 +166,10 @@ class ServerResponse:
                 if not self._in_step:
                     conn.loop.call_soon(self._deferred_flush)
             else:
-                call_soon_on_loop(conn.loop, self._deferred_flush)
+                try:  # call_soon_on_loop, inlined: this is every write() of a worker's handler
+                    conn.loop.call_soon_threadsafe(self._deferred_flush)
+                except RuntimeError:  # the loop is closed: so is the connection
+                    pass
 
     def finish_step(self) -> None:
         """The connection ran the handler's first step (on the loop): flush what it
@@ -223,7 +226,10 @@ class ServerResponse:
             if get_ident() == conn.loop_thread:  # the common case, without a call_on_loop frame
                 conn.complete_response(self, out, self._keep_alive)
             else:
-                call_soon_on_loop(conn.loop, conn.complete_response, self, out, self._keep_alive)
+                try:  # call_soon_on_loop, inlined: this is every end() of a worker's handler
+                    conn.loop.call_soon_threadsafe(conn.complete_response, self, out, self._keep_alive)
+                except RuntimeError:  # the loop is closed: so is the connection
+                    pass
 
     def abort(self) -> None:
         """Cut the connection (from any thread): the response cannot be completed, e.g. the

@@ -10,12 +10,13 @@ read, changed and tested apart.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import ssl
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .loop import start_coroutine, worker_pool
+from .loop import drive_coroutine, worker_pool
 from .options import ServerOptions
 
 if TYPE_CHECKING:
@@ -64,22 +65,25 @@ def make_dispatch(delegate: "ServerDelegate | None", loop: asyncio.AbstractEvent
     handle = delegate.handle
     if inspect.iscoroutinefunction(handle):
         def dispatch_async(request: "ServerRequest", response: "ServerResponse") -> None:
-            start_coroutine(handle(request, response), _fail, response)
+            # start_coroutine, inlined (one frame less per request): the first step now,
+            # a Task only if it suspends.
+            coro = handle(request, response)
+            try:
+                yielded = coro.send(None)
+            except StopIteration:
+                return
+            except BaseException as exc:  # noqa: BLE001 - answered with 500
+                response.fail(exc)
+                return
+            loop.create_task(drive_coroutine(coro, yielded, response.fail))
         return dispatch_async
-    dispatch_soon = worker_pool().dispatch_soon
-
-    def dispatch_to_worker(request: "ServerRequest", response: "ServerResponse") -> None:
-        dispatch_soon(loop, _run_handler, handle, request, response)
-    return dispatch_to_worker
+    # dispatch_soon(loop, _run_handler, handle, request, response), without a frame of its own
+    return functools.partial(worker_pool().dispatch_soon, loop, _run_handler, handle)
 
 
 def _not_found(request: "ServerRequest", response: "ServerResponse") -> None:
     response.status_code = 404  # type: ignore[assignment]
     response.end()
-
-
-def _fail(response: "ServerResponse", error: BaseException) -> None:
-    response.fail(error)
 
 
 def _run_handler(handle: Callable[..., Any], request: "ServerRequest", response: "ServerResponse") -> None:
