@@ -139,6 +139,15 @@ def test_the_router_imports_nothing_inside_a_function():
         assert not inside, f"kitura/router/{path.name} imports {inside} inside a function: import at the top"
 
 
+#: Underscore names that the standard library documents as part of a protocol, so using
+#: them is no reach into another module's privates: Enum's ``_value_``/``_name_``
+#: ("Supported _sunder_ names" in the enum docs; a ``_missing_`` hook builds its
+#: pseudo-member with them) and asyncio's ``_asyncio_future_blocking`` (the flag of the
+#: Future protocol a Task follows; the docs of ``asyncio.isfuture`` name it as what makes
+#: an object Future-like).
+_STDLIB_PROTOCOL_NAMES = frozenset({"_value_", "_name_", "_asyncio_future_blocking"})
+
+
 def _private_reaches() -> list[str]:
     """``x._name`` where ``x`` is not self/cls and ``_name`` is not defined in the same
     module (on self, as a slot, a function, a class or a global), and ``from m import _name``."""
@@ -169,6 +178,8 @@ def _private_reaches() -> list[str]:
                     continue
                 if isinstance(value, ast.Name) and value.id == "os" and node.attr == "_exit":
                     continue  # a documented name of the standard library
+                if node.attr in _STDLIB_PROTOCOL_NAMES:
+                    continue
                 if node.attr not in own:
                     found.append(f"{where}:{node.lineno} {ast.unparse(node)}")
     return found
