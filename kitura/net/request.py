@@ -57,7 +57,7 @@ class ServerRequest:
     def headers(self) -> HeadersContainer:
         headers = self._headers
         if headers is None:
-            headers = self._headers = HeadersContainer._from_raw(self._raw_headers)
+            headers = self._headers = HeadersContainer.from_raw(self._raw_headers)
             self._raw_headers = []  # the container owns them now
         return headers
 

@@ -269,7 +269,7 @@ class ServerResponse:
     # --- the head ----------------------------------------------------------
     def _head(self, content_length: int | None) -> bytes:
         """Encode the head; ``content_length`` None means the body is streamed."""
-        entries = self.headers._materialize()
+        entries = self.headers.entry_map()
         if "transfer-encoding" in entries:
             # The framing is the server's (Content-Length or its own chunked coding): an
             # application's Transfer-Encoding beside it would frame the body twice (RFC 9112 6.1).
