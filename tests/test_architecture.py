@@ -18,10 +18,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent / "kitura"
 CORE = ("frames", "mask", "protocol", "handshake", "deflate", "close_codes", "errors", "utf8", "events")
 
-#: What ``_private_reaches()`` counted when issue 13's redesign was merged (71 before it;
-#: 11 of these came with the worker processes and rooms, in rooms.py and supervisor.py).
-#: Lower it when you remove one; never raise it.
-MAX_PRIVATE_REACHES = 52
+#: How many reaches ``_private_reaches()`` may find: none. Issue 13's redesign left 52 (71
+#: before it); the narrow contracts that replaced them are public-internal names documented
+#: on their owner ("not Kitura API: ..."), and the standard library's documented protocol
+#: names are not counted (``_STDLIB_PROTOCOL_NAMES``). Never raise it: give the owner a name.
+MAX_PRIVATE_REACHES = 0
 
 
 def _module(path: Path) -> str:
