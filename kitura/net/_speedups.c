@@ -522,7 +522,8 @@ parse_request(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(body);
         goto error;
     }
-    int alive = minor == 1 ? !close : (keep_alive && !close);
+    /* as llhttp_should_keep_alive: HTTP/1.1 unless a close token, HTTP/1.0 only with keep-alive */
+    int alive = minor == 1 ? !close : keep_alive;
     Py_INCREF(method);
     return Py_BuildValue("(NNNNiNn)", method, url, headers, body, minor, PyBool_FromLong(alive),
                          (Py_ssize_t)(p - start));

@@ -548,7 +548,7 @@ class HTTPConnection(asyncio.Protocol):
     def _hand_over(self, request: ServerRequest) -> bool:
         """Hand the connection to an upgrade factory; False if none takes the request's token."""
         # The fields as parsed while no HeadersContainer was made of them: read without building it.
-        pairs = request._raw_headers or None
+        pairs = request.unread_header_pairs
         tokens = (request.headers.first("Upgrade") or "") if pairs is None else upgrade_tokens(pairs)
         factory = None
         for token in tokens.split(","):

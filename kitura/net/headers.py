@@ -73,14 +73,18 @@ class HeadersContainer:
                 self.append(name, value)
 
     @classmethod
-    def _from_raw(cls, raw: list[tuple[bytes, bytes]]) -> "HeadersContainer":
-        """A container over parser output, materialized on first use."""
+    def from_raw(cls, raw: list[tuple[bytes, bytes]]) -> "HeadersContainer":
+        """A container over parser output, materialized on first use (not Kitura API:
+        ``ServerRequest.headers`` builds its container with it)."""
         headers = cls.__new__(cls)
         headers._entries = {}
         headers._raw = raw
         return headers
 
-    def _materialize(self) -> dict[str, list]:
+    def entry_map(self) -> dict[str, list]:
+        """The container's own map, lower-cased name -> [name as first given, values],
+        decoded from the raw headers first if need be (not Kitura API: ``ServerResponse``
+        encodes the head from it; what you change in it changes the headers)."""
         raw = self._raw
         if raw is not None:
             self._raw = None
@@ -90,11 +94,11 @@ class HeadersContainer:
 
     # --- Kitura API -------------------------------------------------------
     def __getitem__(self, name: str) -> list[str] | None:
-        entry = self._materialize().get(name.lower())
+        entry = self.entry_map().get(name.lower())
         return None if entry is None else list(entry[1])
 
     def __setitem__(self, name: str, value: HeaderValue | None) -> None:
-        entries = self._entries if self._raw is None else self._materialize()
+        entries = self._entries if self._raw is None else self.entry_map()
         if value is None:
             entries.pop(name.lower(), None)
             return
@@ -109,24 +113,24 @@ class HeadersContainer:
             entries[key] = [name, _as_list(value)]
 
     def __delitem__(self, name: str) -> None:
-        self._materialize().pop(name.lower(), None)
+        self.entry_map().pop(name.lower(), None)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._materialize()
+        return isinstance(name, str) and name.lower() in self.entry_map()
 
     def __iter__(self) -> Iterator[tuple[str, list[str]]]:
-        for name, values in list(self._materialize().values()):
+        for name, values in list(self.entry_map().values()):
             yield name, list(values)
 
     def __len__(self) -> int:
-        return len(self._materialize())
+        return len(self.entry_map())
 
     def __repr__(self) -> str:
         return f"HeadersContainer({dict(self)!r})"
 
     def append(self, name: str, value: HeaderValue) -> None:
         """Add values to a header, following Kitura's merge rules (see the module docstring)."""
-        self._materialize()
+        self.entry_map()
         self._append_one(_check_name(name), _as_list(value))
 
     def _append_one(self, name: str, values: list[str]) -> None:
@@ -150,7 +154,7 @@ class HeadersContainer:
     # --- Python conveniences ---------------------------------------------
     def first(self, name: str, default: str | None = None) -> str | None:
         """The first value of a header, or ``default``."""
-        entry = self._materialize().get(name.lower())
+        entry = self.entry_map().get(name.lower())
         return default if entry is None else entry[1][0]
 
     get = first
@@ -160,6 +164,6 @@ class HeadersContainer:
 
     def _lines(self) -> Iterator[tuple[str, str]]:
         """(name, value) for every line to put on the wire."""
-        for name, values in self._materialize().values():
+        for name, values in self.entry_map().values():
             for value in values:
                 yield name, value

@@ -7,7 +7,6 @@ to N worker processes under a supervisor (``kitura.net.supervisor``).
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import logging
 import os
@@ -115,14 +114,9 @@ class ListenerGroup:
                 servers = list(cls._servers)
             waits = []
             for server in servers:
-                loop = server._loop
-                if loop is None or loop.is_closed():
-                    continue
-                try:
-                    future = asyncio.run_coroutine_threadsafe(server.stop_async(graceful=graceful), loop)
-                except RuntimeError:
-                    continue
-                waits.append((server, future))
+                future = server.schedule_stop(graceful=graceful)
+                if future is not None:
+                    waits.append((server, future))
             for server, future in waits:
                 try:
                     future.result(30 + (server.options.shutdown_timeout if graceful else 0))
@@ -130,12 +124,15 @@ class ListenerGroup:
                     _log.exception("Error stopping %r", server)
 
     @classmethod
-    def _add(cls, server: "HTTPServer") -> None:
+    def track(cls, server: "HTTPServer") -> None:
+        """Count ``server`` as listening (not Kitura API: ``HTTPServer`` calls it when it starts)."""
         with cls._condition:
             cls._servers.add(server)
 
     @classmethod
-    def _remove(cls, server: "HTTPServer") -> None:
+    def untrack(cls, server: "HTTPServer") -> None:
+        """Undo ``track`` and wake the waiters (``HTTPServer`` calls it when it stops or
+        hands its sockets to worker processes)."""
         with cls._condition:
             cls._servers.discard(server)
             cls._condition.notify_all()

@@ -57,9 +57,16 @@ class ServerRequest:
     def headers(self) -> HeadersContainer:
         headers = self._headers
         if headers is None:
-            headers = self._headers = HeadersContainer._from_raw(self._raw_headers)
+            headers = self._headers = HeadersContainer.from_raw(self._raw_headers)
             self._raw_headers = []  # the container owns them now
         return headers
+
+    @property
+    def unread_header_pairs(self) -> list[tuple[bytes, bytes]] | None:
+        """The header fields as parsed, (name, value) bytes, while no ``headers`` container
+        was made of them; None after. Not Kitura API: the upgrade reads the handshake fields
+        from them without building a container."""
+        return self._raw_headers or None
 
     @property
     def url_url(self) -> SplitResult:

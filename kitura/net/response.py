@@ -276,7 +276,7 @@ class ServerResponse:
     def _head(self, content_length: int | None) -> bytes:
         """Encode the head; ``content_length`` None means the body is streamed."""
         request = self._request
-        entries = self.headers._materialize()
+        entries = self.headers.entry_map()
         encoded = None
         if c_encode_head is not None:
             encoded = c_encode_head(STATUS_LINES, self._status, entries, content_length, self._keep_alive,

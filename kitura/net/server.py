@@ -93,7 +93,7 @@ class HTTPServer:
             "started": [], "stopped": [], "failed": [], "client_connection_failed": [],
         }
         self._lock = threading.Lock()
-        self._inherited_sockets: Optional[list[socket.socket]] = None  # see _serve_sockets
+        self._inherited_sockets: Optional[list[socket.socket]] = None  # see serve_sockets
 
     # --- delegate ------------------------------------------------------------
     @property
@@ -217,7 +217,7 @@ class HTTPServer:
                     self.port = sock.getsockname()[1]
                     break
         self.state = ServerState.STARTED
-        ListenerGroup._add(self)
+        ListenerGroup.track(self)
         self._schedule_sweep()
         if inherited is not None:
             return  # "started" ran once, when the port was bound before the fork
@@ -237,7 +237,9 @@ class HTTPServer:
         _listen_async_new, _listen_async)
 
     # --- worker processes (see supervisor.py) ------------------------------------------
-    def _hand_over_sockets(self) -> list[socket.socket]:
+    # hand_over_sockets, serve_sockets and note_stopped are not Kitura API: kitura.net's
+    # supervisor calls them to move a listening server into worker processes.
+    def hand_over_sockets(self) -> list[socket.socket]:
         """Stop serving in this process but keep the port: close the asyncio server and
         return copies of its listening sockets, still bound and listening."""
         if self._loop is None or self._server is None:
@@ -254,10 +256,10 @@ class HTTPServer:
         self._cancel_sweep()
         for conn in list(self._open_connections()):
             conn.shutdown()
-        ListenerGroup._remove(self)
+        ListenerGroup.untrack(self)
         return sockets
 
-    async def _serve_sockets(self, sockets: list[socket.socket]) -> None:
+    async def serve_sockets(self, sockets: list[socket.socket]) -> None:
         """Serve on listening sockets bound before the fork (a worker process, its own loop)."""
         self._inherited_sockets = sockets
         await self.listen_async(self.port or 0, self.address, unix_domain_socket_path=self.unix_domain_socket_path)
@@ -281,7 +283,19 @@ class HTTPServer:
         try:
             run_in_loop(self.stop_async(graceful=graceful), loop, timeout=timeout)
         except (RuntimeError, concurrent.futures.CancelledError):  # the loop is already gone
-            self._stopped()
+            self.note_stopped()
+
+    def schedule_stop(self, *, graceful: bool = False) -> "Optional[concurrent.futures.Future[None]]":
+        """From another thread: start ``stop_async`` on the server's loop and return its
+        future, or None when the loop is gone (``ListenerGroup.stop_all`` stops its servers
+        in parallel this way; not Kitura API)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return None
+        try:
+            return asyncio.run_coroutine_threadsafe(self.stop_async(graceful=graceful), loop)
+        except RuntimeError:  # closed meanwhile
+            return None
 
     async def stop_async(self, *, graceful: bool = False) -> None:
         server, self._server = self._server, None
@@ -300,7 +314,7 @@ class HTTPServer:
             await asyncio.wait_for(server.wait_closed(), 5)
         except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - closing is best effort past this
             pass
-        self._stopped()
+        self.note_stopped()
 
     def _open_connections(self) -> set[Any]:
         """The live set of open connections (empty before the first listen)."""
@@ -325,9 +339,10 @@ class HTTPServer:
         if connections:
             _log.warning("%d connection(s) still open after %g s: closing them", len(connections), grace)
 
-    def _stopped(self) -> None:
+    def note_stopped(self) -> None:
+        """The server has stopped: STOPPED state, out of ``ListenerGroup``, ``stopped`` callbacks."""
         self.state = ServerState.STOPPED
-        ListenerGroup._remove(self)
+        ListenerGroup.untrack(self)
         _log.info("Stopped listening on port %s", self.port)
         self._fire("stopped")
 

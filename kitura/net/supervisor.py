@@ -65,7 +65,7 @@ class _Listener:
 
     def __init__(self, server: "HTTPServer", count: int) -> None:
         self.server = server
-        sockets = server._hand_over_sockets()
+        sockets = server.hand_over_sockets()
         self.reuse_port = server.allow_port_reuse and server.unix_domain_socket_path is None
         if self.reuse_port:
             # Worker 0 takes the server's own sockets (and the connections already in
@@ -124,7 +124,7 @@ def serve_in_workers(servers: list["HTTPServer"], count: int, wait_in_worker: Ca
     finally:
         for listener in listeners:
             listener.close()
-            listener.server._stopped()
+            listener.server.note_stopped()
     if code:
         raise SystemExit(code)
 
@@ -235,7 +235,7 @@ def _worker_main(index: int, listeners: list[_Listener], wait: Callable[[], Any]
     try:
         loop = get_loop()
         for listener in listeners:
-            run_in_loop(listener.server._serve_sockets(listener.worker_sockets(index)), loop)
+            run_in_loop(listener.server.serve_sockets(listener.worker_sockets(index)), loop)
         wait()
     except BaseException:  # noqa: BLE001 - reported, then the process ends
         _log.exception("Worker %d failed", index)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from kitura.contracts import TypeSafeMiddleware
 
-from .codec import _type_name, decode_query
+from .codec import type_name, decode_query
 from .coders import JSONEncoder, select_decoder, select_encoder
 from .element import HandlerEntry, RouterElement, RouterMethod
 from .errors import DecodingError, RequestError
@@ -185,7 +185,7 @@ def codable_shape(method: RouterMethod, fn: Callable[..., Any]) -> list[CodableA
     completion_hint = hints.get(completion.name)
     if completion_hint is not None and _marks_codable(completion, completion_hint):
         raise _refuse(fn, f"its last parameter {completion.name!r} must be the completion, not a "
-                          f"{_type_name(completion_hint)}")
+                          f"{type_name(completion_hint)}")
     args: list[CodableArg] = []
     for p in positional[:-1]:
         args.append(_classify(method, fn, p, hints.get(p.name)))
@@ -221,12 +221,12 @@ def _classify(method: RouterMethod, fn: Callable[..., Any], p: inspect.Parameter
                           "identifier or TypeSafeMiddleware type)")
     if method in _QUERY_METHODS:
         if not dataclasses.is_dataclass(inner):
-            raise _refuse(fn, f"parameter {p.name!r} of type {_type_name(hint)} is neither a TypeSafeMiddleware, "
+            raise _refuse(fn, f"parameter {p.name!r} of type {type_name(hint)} is neither a TypeSafeMiddleware, "
                               f"an identifier nor a query model (a dataclass) for {method}")
         _refuse_middleware_inside(fn, p.name, inner)
         return CodableArg(ArgKind.QUERY, p.name, inner, optional)
     if not _is_model(inner):
-        raise _refuse(fn, f"parameter {p.name!r} of type {_type_name(hint)} is neither a TypeSafeMiddleware, "
+        raise _refuse(fn, f"parameter {p.name!r} of type {type_name(hint)} is neither a TypeSafeMiddleware, "
                           "an identifier nor a body model (a dataclass, a list or dict of them)")
     _refuse_middleware_inside(fn, p.name, inner)
     return CodableArg(ArgKind.BODY, p.name, hint, False)
@@ -240,7 +240,7 @@ def _refuse_middleware_inside(fn: Callable[..., Any], name: str, tp: Any, seen: 
     base = typing.get_origin(tp) or tp
     if is_type_safe_middleware(base):
         raise _refuse(fn, f"the model of parameter {name!r} holds a TypeSafeMiddleware type "
-                          f"({_type_name(base)}), which would then be decoded from the request")
+                          f"({type_name(base)}), which would then be decoded from the request")
     if not dataclasses.is_dataclass(base) or base in seen:
         return
     seen.add(base)
@@ -398,7 +398,7 @@ def _decode_argument(router: "Router", a: CodableArg, request: RouterRequest, re
         try:
             return a.type(raw) if raw is not None else None
         except (TypeError, ValueError):
-            response.status(422).send(f"Could not parse the identifier {raw!r} as {_type_name(a.type)}")
+            response.status(422).send(f"Could not parse the identifier {raw!r} as {type_name(a.type)}")
             raise _Refused from None
     if a.kind is ArgKind.QUERY:
         multi = request.query_parameters_multi_values

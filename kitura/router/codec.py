@@ -82,7 +82,8 @@ def _hints(cls: Any) -> dict[str, Any]:
     return hints
 
 
-def _type_name(tp: Any) -> str:
+def type_name(tp: Any) -> str:
+    """The name of a type hint as messages show it (``__name__``, else its repr)."""
     return getattr(tp, "__name__", None) or str(tp)
 
 
@@ -106,7 +107,7 @@ def decode_model(tp: Any, value: Any, path: str = "") -> Any:
                 errors.append(str(exc))
         raise DecodingError(errors[0] if len(errors) == 1 else f"No type of {tp} fits the value at {where}")
     if value is None:
-        raise DecodingError(f"Expected {_type_name(tp)} at {where} but found null")
+        raise DecodingError(f"Expected {type_name(tp)} at {where} but found null")
     bindings: dict[Any, Any] = {}
     if origin is not None and dataclasses.is_dataclass(origin):
         # A generic dataclass such as InclusiveRange[int]: its type variables bound to the arguments.
@@ -204,7 +205,7 @@ def decode_model(tp: Any, value: Any, path: str = "") -> Any:
                     raise DecodingError(f"{tp.__name__} rejected the value at {where}: {exc}") from None
             if isinstance(value, tp):
                 return value
-        raise DecodingError(f"Expected {_type_name(tp)} at {where} but found {type(value).__name__}")
+        raise DecodingError(f"Expected {type_name(tp)} at {where} but found {type(value).__name__}")
     return value
 
 
@@ -267,14 +268,14 @@ def _from_query_string(tp: Any, raw: str, name: str) -> Any:
         if tp in (uuid.UUID, decimal.Decimal):
             return tp(raw)
     except (ValueError, decimal.InvalidOperation):
-        raise DecodingError(f"Invalid value {raw!r} for '{name}': expected {_type_name(tp)}") from None
+        raise DecodingError(f"Invalid value {raw!r} for '{name}': expected {type_name(tp)}") from None
     return raw
 
 
 def decode_query(tp: Any, multi: dict[str, list[str]]) -> Any:
     """Build a dataclass from query parameters (arrays as ``a=1,2`` or ``a=1&a=2``)."""
     if not dataclasses.is_dataclass(tp):
-        raise DecodingError(f"{_type_name(tp)} is not a dataclass")
+        raise DecodingError(f"{type_name(tp)} is not a dataclass")
     tp = typing.cast(Any, tp)
     hints = _hints(tp)
     kwargs: dict[str, Any] = {}

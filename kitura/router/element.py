@@ -54,11 +54,13 @@ class RouterMethod(enum.StrEnum):
     @classmethod
     def from_raw_value(cls, value: str) -> "RouterMethod":
         """The method for a request's method string; UNKNOWN when Kitura has none."""
-        return _BY_VALUE.get(value, cls.UNKNOWN)
+        return METHODS_BY_RAW_VALUE.get(value, cls.UNKNOWN)
 
 
-_BY_VALUE: dict[str, RouterMethod] = {m.value: m for m in RouterMethod}
-_BY_VALUE["M-SEARCH"] = RouterMethod.M_SEARCH   # the method on the wire (SSDP); Kitura's raw value is MSEARCH
+#: Request method string -> RouterMethod (``from_raw_value`` without the call: RouterRequest
+#: looks each request's method up here).
+METHODS_BY_RAW_VALUE: dict[str, RouterMethod] = {m.value: m for m in RouterMethod}
+METHODS_BY_RAW_VALUE["M-SEARCH"] = RouterMethod.M_SEARCH   # the method on the wire (SSDP); Kitura's raw value is MSEARCH
 
 
 class HandlerEntry:

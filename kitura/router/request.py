@@ -13,7 +13,7 @@ from urllib.parse import SplitResult, urlsplit
 from .codec import decode_body, decode_query
 from .content_type import ContentType
 from .cookies import Cookie, parse_cookies
-from .element import _BY_VALUE, RouterMethod
+from .element import METHODS_BY_RAW_VALUE, RouterMethod
 from .headers import Headers
 from .query import parse_query, parse_query_multi
 
@@ -41,7 +41,7 @@ class RouterRequest:
 
     def __init__(self, server_request: Any) -> None:
         self.server_request = server_request
-        self.method: RouterMethod = _BY_VALUE.get(server_request.method, RouterMethod.UNKNOWN)
+        self.method: RouterMethod = METHODS_BY_RAW_VALUE.get(server_request.method, RouterMethod.UNKNOWN)
         raw = server_request.url
         if isinstance(raw, (bytes, bytearray)):
             raw = bytes(raw).decode("utf-8", "surrogateescape")
@@ -51,7 +51,9 @@ class RouterRequest:
         if not path.startswith("/"):
             # absolute-form ("GET http://host/p") or "*": route on the path part
             path = urlsplit(raw).path or "/"
-        self._path: str = path                 # the path being routed (sub-routers strip their mount path)
+        #: The path being routed (``path``): while a mounted sub-router runs, the walk
+        #: (walker.py) sets it to the part after the mount path, then puts it back.
+        self.routed_path: str = path
         self._query: str = query
         self.parameters: dict[str, str] = {}
         self.user_info: dict[str, Any] = {}
@@ -88,7 +90,7 @@ class RouterRequest:
     @property
     def path(self) -> str:
         """The raw path being routed (percent-encoding kept; relative to a sub-router's mount path)."""
-        return self._path
+        return self.routed_path
 
     @property
     def hostname(self) -> str:

@@ -50,7 +50,15 @@ def to_json_bytes(obj: Any) -> bytes:
 
 
 class RouterResponse:
-    """The outgoing response: status, headers, cookies, buffered body; ``send()`` and ``status()`` chain."""
+    """The outgoing response: status, headers, cookies, buffered body; ``send()`` and ``status()`` chain.
+
+    Internal contract with the Router (router.py) and its walk (walker.py, steps.py),
+    plain attributes because they are read on every request: ``raw_status`` (the status
+    as an int, -1 while unset; handlers use ``status_code``), ``deferred`` (``defer()``
+    was called and the walk has not taken it yet), ``end_waiter`` (what ``end()`` calls
+    to wake a walk waiting for it) and ``router_stack`` (the routers being walked,
+    innermost last, where ``render()`` looks for template engines).
+    """
 
     def __init__(self, server_response: Any, request: "RouterRequest",
                  router_stack: list["Router"] | None = None) -> None:
@@ -59,9 +67,9 @@ class RouterResponse:
         self.headers = Headers(server_response.headers)
         self.cookies: dict[str, Cookie] = ResponseCookies()
         self.user_info: dict[str, Any] = {}
-        self._status = _UNKNOWN
+        self.raw_status: int = _UNKNOWN
         self._buffer = bytearray()
-        self._router_stack: list[Router] = router_stack if router_stack is not None else []
+        self.router_stack: list[Router] = router_stack if router_stack is not None else []
         # The other attributes start as the class-level defaults below.
 
     error: BaseException | None = None
@@ -71,26 +79,26 @@ class RouterResponse:
     _text_only: bool = True
     _on_end: Callable[[], None] | None = None
     _data_filter: Callable[[bytes], bytes] | None = None
-    _waiter: Callable[[], None] | None = None   # set by the walker while it waits (deferral)
-    _deferred: bool = False
+    end_waiter: Callable[[], None] | None = None   # set by the walker while it waits (deferral)
+    deferred: bool = False
     _end_off_loop: int | None = None           # end_off_loop()'s body length, when asked
 
     def __repr__(self) -> str:
-        return f"<RouterResponse {self._status} ended={self.invoked_end}>"
+        return f"<RouterResponse {self.raw_status} ended={self.invoked_end}>"
 
     # -- status ------------------------------------------------------------
     @property
     def status_code(self) -> Any:
         """The status as an ``HTTPStatusCode`` (``UNKNOWN`` until set or sent)."""
-        return status_enum(self._status)
+        return status_enum(self.raw_status)
 
     @status_code.setter
     def status_code(self, code: Any) -> None:
-        self._status = status_value(code)
+        self.raw_status = status_value(code)
 
     def status(self, code: Any) -> "RouterResponse":
         """Set the status code; returns the response for chaining."""
-        self._status = status_value(code)
+        self.raw_status = status_value(code)
         return self
 
     @property
@@ -105,8 +113,8 @@ class RouterResponse:
         if not text:
             self._text_only = False
         self.invoked_send = True
-        if self._status == _UNKNOWN:
-            self._status = 200
+        if self.raw_status == _UNKNOWN:
+            self.raw_status = 200
 
     def _after_end(self, what: str) -> bool:
         if self.invoked_end:
@@ -129,7 +137,7 @@ class RouterResponse:
         if status is not None and value is _MISSING and json is _MISSING and data is None \
                 and file_name is None and download is None and jsonp is _MISSING:
             code = status_value(status)
-            self._status = code
+            self.raw_status = code
             self._append(status_phrase(code).encode(), True)
             return self
         if value is not _MISSING:
@@ -155,7 +163,7 @@ class RouterResponse:
         elif jsonp is not _MISSING:
             self._send_jsonp(jsonp, callback_parameter)
         if status is not None:
-            self._status = status_value(status)
+            self.raw_status = status_value(status)
         return self
 
     def _send_json(self, obj: Any) -> None:
@@ -168,11 +176,12 @@ class RouterResponse:
         content_type = ContentType.shared_instance.get_content_type(for_file_name=path)
         if content_type is not None:
             self.headers["Content-Type"] = content_type
-        self._send_file_part(path, 0, size)
+        self.send_file_part(path, 0, size)
 
-    def _send_file_part(self, path: str, offset: int, length: int) -> None:
+    def send_file_part(self, path: str, offset: int, length: int) -> None:
         """Append ``length`` bytes of a file from ``offset``: read now when small or when
-        the body already has content, else streamed from disk at ``end()`` (bounded memory)."""
+        the body already has content, else streamed from disk at ``end()`` (bounded memory).
+        Not Kitura API: what ``StaticFileServer`` sends a file (or a range of it) with."""
         if length <= STREAM_FILES_OVER or self._buffer or self._file_body is not None:
             self._append(_read_part(path, offset, length), False)
             return
@@ -181,8 +190,16 @@ class RouterResponse:
         self._file_body = (path, offset, length)
         self._text_only = False
         self.invoked_send = True
-        if self._status == _UNKNOWN:
-            self._status = 200
+        if self.raw_status == _UNKNOWN:
+            self.raw_status = 200
+
+    def drop_unsent(self) -> None:
+        """Forget the body, file and status set so far (nothing has been written): the
+        walk calls it when a handler raised, so that the error answer starts clean."""
+        self._buffer = bytearray()
+        self._file_body = None
+        self.invoked_send = False
+        self.raw_status = _UNKNOWN
 
     def _read_file_body(self) -> None:
         """Something more is appended (or a filter needs the body): read the file now."""
@@ -232,7 +249,7 @@ class RouterResponse:
                 context = encoded
             else:
                 raise TemplatingError("render(with_=...) needs for_key= when the value is not an object")
-        for router in reversed(self._router_stack):
+        for router in reversed(self.router_stack):
             if router.get_template_engine(resource) is not None:
                 text = router.render_template(resource, context or {}, options)
                 if self.headers["Content-Type"] is None:
@@ -285,7 +302,7 @@ class RouterResponse:
     def defer(self) -> "RouterResponse":
         """Tell the Router that this handler will call ``next()`` or ``end()`` later (from
         any thread), so it must not end the response when the handler returns."""
-        self._deferred = True
+        self.deferred = True
         return self
 
     def end(self) -> None:
@@ -313,8 +330,8 @@ class RouterResponse:
         if on_end is not None:
             self._on_end = None
             on_end()
-        if self._status == _UNKNOWN:
-            self._status = 200
+        if self.raw_status == _UNKNOWN:
+            self.raw_status = 200
         data_filter = self._data_filter
         if data_filter is not None and self._file_body is not None:
             self._read_file_body()
@@ -325,7 +342,7 @@ class RouterResponse:
         if data_filter is not None:
             self._data_filter = None
             content = data_filter(content)
-        status = self._status
+        status = self.raw_status
         sr = self.server_response
         container = sr.headers
         if self.cookies:
@@ -359,11 +376,11 @@ class RouterResponse:
             else:
                 sr.end(content)
         finally:
-            if self._waiter is not None:
+            if self.end_waiter is not None:
                 self._wake()
 
     def _wake(self) -> None:
-        waiter = self._waiter
+        waiter = self.end_waiter
         if waiter is not None:
             waiter()
 

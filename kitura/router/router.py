@@ -90,7 +90,8 @@ class Router(ServerDelegate):
         self.merge_parameters = merge_parameters
         self.enable_welcome_page = enable_welcome_page
         self.elements: list[RouterElement] = []
-        self._parameter_handlers: dict[str, list[HandlerEntry]] = {}
+        #: ``parameter()``'s handlers by parameter name (the walk runs them; sub-routers inherit them).
+        self.parameter_handlers: dict[str, list[HandlerEntry]] = {}
         self._plans: dict[RouterMethod, tuple[dict[str, list[RouterElement]], list[RouterElement]]] = {}
         self._template_engines: dict[str, TemplateEngine] = {}
         self._default_engine_extension: str | None = None
@@ -137,7 +138,7 @@ class Router(ServerDelegate):
             return False
         seen.add(id(self))
         entries = [e for el in self.elements for e in el.handlers]
-        entries += [e for hs in self._parameter_handlers.values() for e in hs]
+        entries += [e for hs in self.parameter_handlers.values() for e in hs]
         for entry in entries:
             if entry.dispatch is Dispatch.ROUTER:
                 if entry.fn.__self__._needs_worker(seen):
@@ -238,7 +239,7 @@ class Router(ServerDelegate):
     def route(self, route: str, merge_parameters: bool = False, allow_partial_match: bool = True) -> "Router":
         """A sub-router mounted at ``route``; its paths are relative to it."""
         sub = Router(merge_parameters=merge_parameters, enable_welcome_page=False)
-        sub._parameter_handlers = {k: list(v) for k, v in self._parameter_handlers.items()}
+        sub.parameter_handlers = {k: list(v) for k, v in self.parameter_handlers.items()}
         sub._views_path = self._views_path
         self.all(route, middleware=sub, allow_partial_match=allow_partial_match)
         return sub
@@ -252,7 +253,7 @@ class Router(ServerDelegate):
         def add(hs: list[Any]) -> None:
             global _generation
             for name in name_list:
-                self._parameter_handlers.setdefault(name, []).extend(HandlerEntry(h) for h in hs)
+                self.parameter_handlers.setdefault(name, []).extend(HandlerEntry(h) for h in hs)
             _generation += 1
         handler_list = _flatten(handler_args + (handler, handlers))
         if not handler_list:
@@ -320,7 +321,9 @@ class Router(ServerDelegate):
         return engine.render(file_path, context, options, resource)
 
     # -- matching plan -----------------------------------------------------
-    def _candidates(self, method: RouterMethod, path: str) -> list[RouterElement]:
+    def candidate_elements(self, method: RouterMethod, path: str) -> list[RouterElement]:
+        """The elements that may match a ``method`` request for ``path``, in order (the
+        walk, walker.py, matches each in turn)."""
         plan = self._plans.get(method)
         if plan is None:
             plan = self._plans[method] = self._build_plan(method)
@@ -418,9 +421,9 @@ class Router(ServerDelegate):
             if not res.invoked_send:
                 if isinstance(error, RequestError):
                     error.apply_to(res)
-                elif res._status == -1:
-                    res._status = 500
-        elif res._status == -1 and not res.invoked_send:
+                elif res.raw_status == -1:
+                    res.raw_status = 500
+        elif res.raw_status == -1 and not res.invoked_send:
             if self.enable_welcome_page and req.path == "/" and req.method in (RouterMethod.GET, RouterMethod.HEAD):
                 res.headers["Content-Type"] = "text/html; charset=utf-8"
                 res.send(_WELCOME_PAGE)

@@ -231,7 +231,7 @@ class StaticFileServer:
             response.status(200)
             response.invoked_send = True
             return
-        response._send_file_part(file_path, 0, size)   # large files are streamed at end()
+        response.send_file_part(file_path, 0, size)   # large files are streamed at end()
         response.status(200)
 
     @staticmethod
@@ -272,7 +272,7 @@ class StaticFileServer:
             if content_type is not None:
                 headers["Content-Type"] = content_type
             headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-            response._send_file_part(file_path, start, end - start + 1)
+            response.send_file_part(file_path, start, end - start + 1)
             response.status(206)
             return
         # Several ranges: one multipart body, read whole (each range is what the client asked).

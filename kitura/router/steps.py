@@ -159,7 +159,7 @@ class _HeldNext:
             return
         nxt.waiter = lambda: wake(True)
         self.finalizer = weakref.finalize(nxt, wake, False)
-        self.response._waiter = wake
+        self.response.end_waiter = wake
         if nxt.called:              # it happened before the waiters were in place
             wake(True)
         elif self.response.invoked_end:
@@ -179,7 +179,7 @@ class _HeldNext:
     def stop(self) -> None:
         if self.finalizer is not None:
             self.finalizer.detach()
-        self.response._waiter = None
+        self.response.end_waiter = None
         nxt = self.held()
         if nxt is not None:
             nxt.waiter = None
@@ -228,13 +228,13 @@ async def _wait_for_next(kind: int, arg: Any, response: "RouterResponse") -> Any
             held.stop()
     nxt: NextCallable = arg
     nxt.waiter = wake
-    response._waiter = wake
+    response.end_waiter = wake
     try:
         if not (nxt.called or response.invoked_end):
             await fut
     finally:
         nxt.waiter = None
-        response._waiter = None
+        response.end_waiter = None
 
 
 # -- the worker-thread driver --------------------------------------------------------
@@ -308,7 +308,7 @@ class _Resume:
         response = self.driver.response
         self.nxt = nxt
         nxt.waiter = self.wake
-        response._waiter = self.wake
+        response.end_waiter = self.wake
         if nxt.called or response.invoked_end:   # it happened before the waiters were in place
             self.wake()
 
@@ -319,7 +319,7 @@ class _Resume:
             self.done = True
         if self.nxt is not None:
             self.nxt.waiter = None
-            self.driver.response._waiter = None
+            self.driver.response.end_waiter = None
         elif self.held is not None:
             self.held.stop()
         submit_to_worker(self.driver.run, value, exc)

@@ -17,7 +17,7 @@ import typing
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from .codec import _type_name
+from .codec import type_name
 
 if TYPE_CHECKING:
     from .codable import CodableRoute
@@ -69,7 +69,7 @@ class _Schemas:
             return schema
         base = origin or tp
         if dataclasses.is_dataclass(base):
-            name = _type_name(base) + ("".join(_type_name(a).capitalize() for a in args) if args else "")
+            name = type_name(base) + ("".join(type_name(a).capitalize() for a in args) if args else "")
             if name not in self.definitions:
                 self.definitions[name] = {}          # placeholder: recursive models stop here
                 self.definitions[name] = self._object(base, dict(zip(getattr(base, "__parameters__", ()), args)))

@@ -92,16 +92,13 @@ def record_error(response: "RouterResponse", exc: BaseException, where: Any) -> 
     response.error = exc
     if not response.invoked_end:
         # Nothing has been written yet: drop what was buffered so the error answer is clean.
-        response._buffer = bytearray()
-        response._file_body = None
-        response.invoked_send = False
-        response._status = -1
+        response.drop_unsent()
 
 
 def _end_unfinished(response: "RouterResponse") -> None:
     # The handler neither called next() nor ended: Kitura ends the response when it is released.
-    if response._status == -1 and not response.invoked_send:
-        response._status = 503
+    if response.raw_status == -1 and not response.invoked_send:
+        response.raw_status = 503
     response.end()
 
 
@@ -166,7 +163,7 @@ class _Walk:
         path = request.path or "/"
         base_parameters = request.parameters
         parameter_handlers: dict[str, list[Any]] | None = None
-        for element in router._candidates(request.method, path):
+        for element in router.candidate_elements(request.method, path):
             if (response.error is not None) is not (element.method is _ERROR):
                 continue
             # An exact route listed for this very path matches without the pattern.
@@ -174,9 +171,9 @@ class _Walk:
             if found is None:
                 continue
             parameters = _enter_element(element, found, request, base_parameters)
-            if parameters and router._parameter_handlers and element.compiled.regex is not None:
+            if parameters and router.parameter_handlers and element.compiled.regex is not None:
                 if parameter_handlers is None:
-                    parameter_handlers = {k: list(v) for k, v in router._parameter_handlers.items()}
+                    parameter_handlers = {k: list(v) for k, v in router.parameter_handlers.items()}
                 if not (yield from self._parameters(parameter_handlers, request, response)):
                     return False
                 request.parameters = parameters
@@ -194,13 +191,13 @@ class _Walk:
             if mount and not url_path.startswith(mount):
                 next()
                 return
-            request._path = url_path[len(mount):]
-        response._router_stack.append(router)
+            request.routed_path = url_path[len(mount):]
+        response.router_stack.append(router)
         try:
             fell_through = yield from self.router(router, request, response)
         finally:
-            request._path = url_path
-            response._router_stack.pop()
+            request.routed_path = url_path
+            response.router_stack.pop()
         if fell_through:
             next()
 
@@ -227,12 +224,12 @@ class _Walk:
         """After a handler returned. The caller must not hold ``nxt`` any more (``del`` it):
         whether anyone else still does decides between waiting and ending now."""
         if nxt.called:
-            response._deferred = False
+            response.deferred = False
             return True
         if response.invoked_end:
             return False
-        if response._deferred:
-            response._deferred = False
+        if response.deferred:
+            response.deferred = False
             yield (DEFER, nxt)
             return nxt.called
         held = weakref.ref(nxt)
@@ -272,8 +269,8 @@ class _Walk:
                 record_error(response, exc, entry.name)
                 continue
             if nxt.called:
-                if response._deferred:
-                    response._deferred = False
+                if response.deferred:
+                    response.deferred = False
                 continue
             after = self._after_handler(nxt, response)
             del nxt     # see _after_handler

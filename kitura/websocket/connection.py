@@ -86,7 +86,7 @@ class DeliveryBatch:
                 i += 1
                 if not connection._batched_bytes:
                     continue  # written meanwhile (a Close, a ping, past write_limit)
-                if connection._closed:
+                if connection.transport_closed:
                     connection._batched_bytes = 0
                     continue
                 try:
@@ -154,10 +154,36 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"send(model=...) cannot encode {type(obj).__name__} as JSON")
 
 
-class WebSocketConnection(asyncio.Protocol):
-    """Kitura's ``WebSocketConnection``: ``id``, ``request``, ``send``, ``ping``, ``close``, ``drop``."""
+def encode_message(message: Any, as_binary: Optional[bool], model: Any) -> tuple[int, Any]:
+    """(opcode, payload) for ``send(message, as_binary, model=)``, checked; what
+    ``WebSocketConnection.send_encoded`` takes (rooms encode a message once for all members)."""
+    if model is not None:
+        if message is not None:
+            raise TypeError("send() takes message= or model=, not both")
+        return OP_TEXT, json.dumps(model, default=_json_default, separators=(",", ":"))
+    if isinstance(message, str):
+        if as_binary:
+            return OP_BINARY, message.encode("utf-8")
+        return OP_TEXT, message
+    if isinstance(message, (bytes, bytearray, memoryview)):
+        if as_binary is False:
+            data = bytes(message)
+            data.decode("utf-8")  # a text message must be UTF-8 (RFC 6455 5.6): fail here, not on the wire
+            return OP_TEXT, data
+        return OP_BINARY, message
+    raise TypeError(f"send(message=...) takes str or bytes, not {type(message).__name__}")
 
-    __slots__ = ('_id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', '_loop', '_loop_thread', '_compressed', '_opened', '_batched_bytes', '_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen', '_rooms')
+
+class WebSocketConnection(asyncio.Protocol):
+    """Kitura's ``WebSocketConnection``: ``id``, ``request``, ``send``, ``ping``, ``close``, ``drop``.
+
+    Not Kitura API, the contract with the upgrade (registry.py) and rooms (rooms.py):
+    ``start()``, ``send_encoded()``, and the attributes ``loop`` and ``loop_thread`` (the
+    event loop the connection runs on, and its thread's id) and ``transport_closed``
+    (the TCP connection is closed or closing: nothing more can be sent).
+    """
+
+    __slots__ = ('_id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', 'loop', 'loop_thread', '_compressed', '_opened', '_batched_bytes', 'transport_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen', '_rooms')
 
     def __init__(self, entry: "ServiceEntry", handover: "UpgradeHandover", protocol: ServerProtocol,
                  subprotocol: Optional[str] = None) -> None:
@@ -169,12 +195,12 @@ class WebSocketConnection(asyncio.Protocol):
         self._handover = handover
         self._transport = handover.transport
         self._proto = protocol
-        self._loop = handover.loop
-        self._loop_thread = handover.loop_thread
+        self.loop = handover.loop
+        self.loop_thread = handover.loop_thread
         self._compressed = protocol.deflate is not None
         self._opened = False
         self._batched_bytes = 0  # queued in the core by sends during a delivery batch, not yet written
-        self._closed = False  # TCP closed (or closing)
+        self.transport_closed = False  # TCP closed (or closing)
         self._disconnected = False
         self._backlog: Optional[deque[tuple[Callable[..., Any], tuple[Any, ...]]]] = None
         self._reading_paused = False
@@ -195,38 +221,39 @@ class WebSocketConnection(asyncio.Protocol):
         return ident  # type: ignore[return-value]
 
     # --- lifecycle -----------------------------------------------------------
-    def _open(self) -> None:
-        """The 101 is out: tell the service, then start the liveness timer."""
+    def start(self) -> None:
+        """The 101 is out: tell the service, then start the liveness timer (called by the
+        upgrade, or by the first read if that comes first)."""
         if self._opened:
             return
         self._opened = True
         self._entry.connections.add(self)
         timeout = self.service.connection_timeout
         if timeout:
-            self._last_seen = self._loop.time()
-            self._idle_timer = self._loop.call_later(timeout / 2, self._check_idle)
+            self._last_seen = self.loop.time()
+            self._idle_timer = self.loop.call_later(timeout / 2, self._check_idle)
         self._deliver(self.service.connected, (self,))
 
     def data_received(self, data: bytes) -> None:
         if not self._opened:
-            self._open()
+            self.start()
         proto = self._proto
         # A read that is one whole message comes back as its str/bytes, else the events.
         received: str | bytes | list[Event] | None = proto.receive_message(data)
         if self._idle_timer is not None:
-            self._last_seen = self._loop.time()
+            self._last_seen = self.loop.time()
             self._awaiting_pong = False
         if received is None:
             received = proto.events_received() or None
         if received is not None:
             # A delivery batch: sends made by the callbacks below, to this connection or
             # any other of this loop, are queued in their cores and written once each,
-            # after the callbacks (see _send_now): one write per connection for a batch,
+            # after the callbacks (see send_encoded): one write per connection for a batch,
             # and echoes go out before a Close that followed their messages on the wire
             # (the core holds that Close back).
-            batch = _batches.get(self._loop_thread)
+            batch = _batches.get(self.loop_thread)
             if batch is None:
-                batch = _batches[self._loop_thread] = DeliveryBatch()
+                batch = _batches[self.loop_thread] = DeliveryBatch()
             if batch.owner is not None:  # nested in another connection's batch: that one flushes
                 self._deliver_input(received)
             else:
@@ -242,7 +269,7 @@ class WebSocketConnection(asyncio.Protocol):
         out = proto.data_to_send()
         if out:
             self._write(out)
-        if proto.state is _CLOSED and not self._closed:
+        if proto.state is _CLOSED and not self.transport_closed:
             self._finish_close()
 
     def _deliver_input(self, received: "str | bytes | list[Event]") -> None:
@@ -265,7 +292,7 @@ class WebSocketConnection(asyncio.Protocol):
         return None  # let the transport close
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
-        self._closed = True
+        self.transport_closed = True
         self._proto.receive_eof()
         for timer in (self._close_timer, self._idle_timer):
             if timer is not None:
@@ -342,13 +369,13 @@ class WebSocketConnection(asyncio.Protocol):
         closed with 1008 (logged); use ``await asend(...)`` to wait instead.
         """
         if message.__class__ is str and as_binary is None and model is None:
-            opcode, payload = OP_TEXT, message  # what _encode gives, without the call
+            opcode, payload = OP_TEXT, message  # what encode_message gives, without the call
         else:
-            opcode, payload = self._encode(message, as_binary, model)
-        if get_ident() == self._loop_thread:
-            self._send_now(opcode, payload)
+            opcode, payload = encode_message(message, as_binary, model)
+        if get_ident() == self.loop_thread:
+            self.send_encoded(opcode, payload)
         else:
-            self._call_soon(self._send_now, opcode, payload)
+            self._call_soon(self.send_encoded, opcode, payload)
 
     async def asend(self, message: str | bytes | bytearray | memoryview | None = None,
                     as_binary: Optional[bool] = None, *, model: Any = None) -> None:
@@ -357,9 +384,9 @@ class WebSocketConnection(asyncio.Protocol):
         From a coroutine on the server's loop, or on any other loop/thread (it is
         then run on the server's loop). Raises ConnectionError once the connection closed.
         """
-        opcode, payload = self._encode(message, as_binary, model)
-        if asyncio.get_running_loop() is not self._loop:
-            future = asyncio.run_coroutine_threadsafe(self._asend_here(opcode, payload), self._loop)
+        opcode, payload = encode_message(message, as_binary, model)
+        if asyncio.get_running_loop() is not self.loop:
+            future = asyncio.run_coroutine_threadsafe(self._asend_here(opcode, payload), self.loop)
             await asyncio.wrap_future(future)
         else:
             await self._asend_here(opcode, payload)
@@ -368,37 +395,21 @@ class WebSocketConnection(asyncio.Protocol):
         if self._batched_bytes and \
                 self._transport.get_write_buffer_size() + self._batched_bytes > self._entry.write_limit:
             self._write_out()  # what waits in a batch counts: write it, so the transport can push back
-        while self._transport.get_write_buffer_size() > self._entry.write_limit and not self._closed:
-            waiter = self._loop.create_future()
+        while self._transport.get_write_buffer_size() > self._entry.write_limit and not self.transport_closed:
+            waiter = self.loop.create_future()
             if self._drain_waiters is None:
                 self._drain_waiters = []
             self._drain_waiters.append(waiter)
             await waiter
-        if self._closed:
+        if self.transport_closed:
             raise ConnectionError("the WebSocket connection is closed")
-        self._send_now(opcode, payload)
+        self.send_encoded(opcode, payload)
 
-    @staticmethod
-    def _encode(message: Any, as_binary: Optional[bool], model: Any) -> tuple[int, Any]:
-        if model is not None:
-            if message is not None:
-                raise TypeError("send() takes message= or model=, not both")
-            return OP_TEXT, json.dumps(model, default=_json_default, separators=(",", ":"))
-        if isinstance(message, str):
-            if as_binary:
-                return OP_BINARY, message.encode("utf-8")
-            return OP_TEXT, message
-        if isinstance(message, (bytes, bytearray, memoryview)):
-            if as_binary is False:
-                data = bytes(message)
-                data.decode("utf-8")  # a text message must be UTF-8 (RFC 6455 5.6): fail here, not on the wire
-                return OP_TEXT, data
-            return OP_BINARY, message
-        raise TypeError(f"send(message=...) takes str or bytes, not {type(message).__name__}")
-
-    def _send_now(self, opcode: int, payload: Any) -> None:
+    def send_encoded(self, opcode: int, payload: Any) -> None:
+        """On the loop thread: send what ``encode_message`` gave (rooms send one encoded
+        message to each member with it)."""
         global _last_text
-        if self._closed:
+        if self.transport_closed:
             return
         proto = self._proto
         if self._transport.get_write_buffer_size() + self._batched_bytes > self._entry.max_send_buffer:
@@ -422,7 +433,7 @@ class WebSocketConnection(asyncio.Protocol):
         else:
             proto.send_binary(payload)
             size = len(payload) + 2
-        batch = _batches.get(self._loop_thread)
+        batch = _batches.get(self.loop_thread)
         if batch is not None and batch.owner is not None:
             # A delivery batch is running on this thread (see data_received): queue the
             # frame in the core, to be written when the batch ends, but never more than
@@ -440,7 +451,7 @@ class WebSocketConnection(asyncio.Protocol):
         During a delivery batch a Close or Pong the core holds back stays held: the
         replies still to come in this batch go before it (data_received releases it)."""
         self._batched_bytes = 0
-        batch = _batches.get(self._loop_thread)
+        batch = _batches.get(self.loop_thread)
         out = self._proto.data_to_send(batch is None or batch.owner is None)
         if out:
             self._write(out)
@@ -459,7 +470,7 @@ class WebSocketConnection(asyncio.Protocol):
         self._call_soon(self._ping_now, payload)
 
     def _ping_now(self, payload: bytes) -> None:
-        if not self._closed:
+        if not self.transport_closed:
             self._proto.send_ping(payload)
             self._write_out()  # the frames queued before it, then the Ping
 
@@ -475,7 +486,7 @@ class WebSocketConnection(asyncio.Protocol):
         self._call_soon(self._close_now, code, description or "", True)
 
     def _close_now(self, code: int, description: str, drop: bool) -> None:
-        if self._closed:
+        if self.transport_closed:
             return
         proto = self._proto
         try:
@@ -488,43 +499,43 @@ class WebSocketConnection(asyncio.Protocol):
                 proto.local_close_code = code
             self._finish_close()
         elif self._close_timer is None:
-            self._close_timer = self._loop.call_later(self._entry.close_timeout, self._close_timed_out)
+            self._close_timer = self.loop.call_later(self._entry.close_timeout, self._close_timed_out)
 
     def _close_timed_out(self) -> None:
         self._close_timer = None
-        if not self._closed:
+        if not self.transport_closed:
             _log.debug("WebSocket connection %s: no Close answer in time, dropping it", self.id)
-            self._closed = True
+            self.transport_closed = True
             self._transport.abort()
 
     def _finish_close(self) -> None:
         """RFC 6455 7.1.1: the server closes the TCP connection once the handshake is done."""
-        if not self._closed:
-            self._closed = True
+        if not self.transport_closed:
+            self.transport_closed = True
             transport = self._transport
             tls = transport.get_extra_info("sslcontext") is not None
             # Half-close and drain what the peer still sends, so that no reset erases the
             # frames and the Close not yet read (RFC 9112 9.6); a peer that reads nothing
             # is aborted after close_timeout without progress. A peer whose Close (or EOF)
             # was read sends nothing more (RFC 6455 5.5.1): a plain close, no drain.
-            close_lingering(transport, self._loop, self._entry.close_timeout,
+            close_lingering(transport, self.loop, self._entry.close_timeout,
                             drain=self._proto.close_code is None)
             if tls:  # TLS has its own shutdown exchange: bound it too
-                self._close_timer = self._loop.call_later(self._entry.close_timeout, transport.abort)
+                self._close_timer = self.loop.call_later(self._entry.close_timeout, transport.abort)
 
     def _call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
-        call_on_loop(self._loop, self._loop_thread, fn, *args)
+        call_on_loop(self.loop, self.loop_thread, fn, *args)
 
     # --- flow control and liveness ---------------------------------------------------
     def pause_writing(self) -> None:
-        if not self._reading_paused and not self._closed:  # closing: input is drained (linger)
+        if not self._reading_paused and not self.transport_closed:  # closing: input is drained (linger)
             self._reading_paused = True
             self._transport.pause_reading()
 
     def resume_writing(self) -> None:
         if self._reading_paused:
             self._reading_paused = False
-            if not self._closed:
+            if not self.transport_closed:
                 self._transport.resume_reading()
         waiters, self._drain_waiters = self._drain_waiters, None
         if waiters:
@@ -534,26 +545,26 @@ class WebSocketConnection(asyncio.Protocol):
 
     def _check_idle(self) -> None:
         self._idle_timer = None
-        if self._closed:
+        if self.transport_closed:
             return
         # Kitura's rule: a peer silent for half the timeout is pinged, and dropped if it
         # still says nothing in the other half.
         timeout = (self.service.connection_timeout or 0) / 2
         if timeout <= 0:
             return
-        idle = self._loop.time() - self._last_seen
+        idle = self.loop.time() - self._last_seen
         if idle >= timeout:
             if self._awaiting_pong:
                 _log.debug("WebSocket connection %s: no answer to a ping in %ss, dropping it", self.id, timeout)
                 self._proto.local_close_code = 1006
-                self._closed = True
+                self.transport_closed = True
                 self._transport.abort()
                 return
             self._awaiting_pong = True
-            self._last_seen = self._loop.time()
+            self._last_seen = self.loop.time()
             self._ping_now(b"")
             idle = 0.0
-        self._idle_timer = self._loop.call_later(max(timeout - idle, 0.01), self._check_idle)
+        self._idle_timer = self.loop.call_later(max(timeout - idle, 0.01), self._check_idle)
 
     def __repr__(self) -> str:
         return f"<WebSocketConnection {self.id} {self.request.url!r}>"

@@ -35,6 +35,10 @@ from dataclasses import dataclass
 
 from .errors import ProtocolError
 
+# zlib documents compressobj() and decompressobj(), not the names of the classes they return.
+_Compressor = type(zlib.compressobj())
+_Decompressor = type(zlib.decompressobj())
+
 __all__ = [
     "EXTENSION_NAME",
     "DeflateSettings",
@@ -147,8 +151,8 @@ class PerMessageDeflate:
         # history, so one compressor serves every message: measured 2.3 us
         # per small message against 11 us for a fresh compressobj each time.
         self._flush_mode = zlib.Z_FULL_FLUSH if server_no_context_takeover else zlib.Z_SYNC_FLUSH
-        self._deflater: zlib._Compress | None = None
-        self._inflater: zlib._Decompress | None = None
+        self._deflater: _Compressor | None = None
+        self._inflater: _Decompressor | None = None
 
     def __repr__(self) -> str:
         return (

@@ -152,6 +152,7 @@ class ServerProtocol:
         logger: where unexpected errors are logged (default ``kitura.websocket``).
 
     Public attributes (read them, do not assign):
+        deflate: the ``deflate`` given (None: no compression was negotiated).
         state: ``State.OPEN``, ``CLOSING`` or ``CLOSED``.
         close_code, close_reason: what the peer sent in its Close frame; 1005
             for an empty Close, 1006 after ``receive_eof`` without a Close;
@@ -197,7 +198,7 @@ class ServerProtocol:
     # Slots: with an instance dict of these 32 attributes, the 32-byte echo
     # (receive_data + send_text + data_to_send) measured about 15% slower.
     __slots__ = (
-        "max_message_size", "max_fragments", "_max_size", "_max_frags", "_deflate",
+        "max_message_size", "max_fragments", "_max_size", "_max_frags", "deflate",
         "_compress_min", "_max_wire", "_logger", "_debug", "state", "close_code", "close_reason",
         "local_close_code", "local_close_reason", "_reader", "_events", "_out", "_held_pongs",
         "_held_close", "_scanned", "_msg_opcode", "_msg_compressed", "_msg_parts",
@@ -218,7 +219,7 @@ class ServerProtocol:
         self.max_fragments = max_fragments
         self._max_size = _UNLIMITED if max_message_size is None else max_message_size
         self._max_frags = _UNLIMITED if max_fragments is None else max_fragments
-        self._deflate = deflate
+        self.deflate = deflate
         self._compress_min: int = getattr(deflate, "min_size", 0) or 0
         # A compressed frame may be a little larger than its inflated size
         # (stored deflate blocks add 5 bytes per block); allow 1/256 + 1 KiB.
@@ -258,10 +259,6 @@ class ServerProtocol:
         self._limit = self._max_size
         self._rsv1_limit = self._max_wire
 
-    @property
-    def deflate(self) -> Deflate | None:
-        """The permessage-deflate codec this protocol was given, or None."""
-        return self._deflate
 
     # ------------------------------------------------------------------ input
 
@@ -417,7 +414,7 @@ class ServerProtocol:
         self._send_message(OP_BINARY, data)
 
     def _send_message(self, opcode: int, data: bytes | bytearray | memoryview) -> None:
-        deflate = self._deflate
+        deflate = self.deflate
         if deflate is not None and len(data) >= self._compress_min:
             # RFC 7692 6: RSV1 on the (only) frame of a compressed message.
             self._out.append(encode_frame(opcode, deflate.compress(data), True, True))
@@ -633,7 +630,7 @@ class ServerProtocol:
         if self._msg_compressed:
             self._msg_wire += len(payload)
             # RFC 7692 7.2.2; the codec raises 1009 past the remaining budget.
-            payload = self._deflate.decompress(  # type: ignore[union-attr]
+            payload = self.deflate.decompress(  # type: ignore[union-attr]
                 payload, fin, self._max_size - self._msg_size
             )
         self._msg_size += len(payload)
@@ -684,8 +681,8 @@ class ServerProtocol:
             if rsv:
                 # RFC 6455 5.2: RSV bits need a negotiated extension;
                 # RFC 7692 6: permessage-deflate defines RSV1 only.
-                if rsv != RSV1 or self._deflate is None:
-                    raise ProtocolError(1002, _rsv_error(rsv if self._deflate is None else rsv & ~RSV1))
+                if rsv != RSV1 or self.deflate is None:
+                    raise ProtocolError(1002, _rsv_error(rsv if self.deflate is None else rsv & ~RSV1))
             self._msg_opcode = opcode
             self._msg_compressed = bool(rsv)
             self._msg_parts = []

@@ -164,7 +164,7 @@ class WebSocketUpgradeFactory:
                                   deflate=deflate, logger=_log)
         connection = WebSocketConnection(entry, handover, protocol, subprotocol)
         handover.take(connection, build_response(key, extensions=extensions, subprotocol=subprotocol))
-        connection._open()
+        connection.start()
         return None
 
 

@@ -20,7 +20,7 @@ import weakref
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, Optional
 
-from .connection import WebSocketConnection, deliver_as_batch, joined_room, left_room
+from .connection import WebSocketConnection, deliver_as_batch, encode_message, joined_room, left_room
 from .frames import OP_TEXT
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class Room:
         ``str`` as text, ``bytes`` as binary (``as_binary`` overrides), ``model=`` as JSON
         text, as ``WebSocketConnection.send``. ``excluding``: a member that does not get
         it (the sender). Safe from any thread; never blocks."""
-        opcode, payload = WebSocketConnection._encode(message, as_binary, model)
+        opcode, payload = encode_message(message, as_binary, model)
         if opcode != OP_TEXT and not isinstance(payload, bytes):
             payload = bytes(payload)
         skip = excluding.id if excluding is not None else None
@@ -109,11 +109,11 @@ class Room:
         if not members:
             return
         connections = list(members.values())
-        loop_thread = connections[0]._loop_thread
+        loop_thread = connections[0].loop_thread
         if get_ident() == loop_thread:
             self._send_each(connections, opcode, payload, excluding_id)
         else:
-            loop = connections[0]._loop
+            loop = connections[0].loop
             try:
                 loop.call_soon_threadsafe(deliver_as_batch, self._send_each, connections, opcode, payload, excluding_id)
             except RuntimeError:  # the loop is closed: so are its connections
@@ -122,13 +122,13 @@ class Room:
     def _send_each(self, connections: list[WebSocketConnection], opcode: int, payload: Any,
                    excluding_id: Optional[str]) -> None:
         for connection in connections:
-            if connection._closed:
+            if connection.transport_closed:
                 self._members.pop(connection.id, None)
                 continue
             if connection.id == excluding_id:
                 continue
             try:
-                connection._send_now(opcode, payload)
+                connection.send_encoded(opcode, payload)
             except Exception:  # noqa: BLE001 - one broken member must not cost the others
                 _log.exception("Error sending to WebSocket connection %s in room %r", connection.id, self.name)
 

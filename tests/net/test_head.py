@@ -24,7 +24,7 @@ def entries_of(pairs):
     headers = HeadersContainer()
     for name, value in pairs:
         headers.append(name, value)
-    return headers._materialize()
+    return headers.entry_map()
 
 
 @needs_c

@@ -24,7 +24,7 @@ def test_headers_are_case_insensitive_and_follow_kitura_merge_rules():
 
 
 def test_cookie_headers_merge_with_semicolons():
-    h = HeadersContainer._from_raw([(b"Cookie", b"a=1"), (b"cookie", b"b=2")])
+    h = HeadersContainer.from_raw([(b"Cookie", b"a=1"), (b"cookie", b"b=2")])
     assert h["Cookie"] == ["a=1; b=2"]
 
 
@@ -51,7 +51,7 @@ def test_headers_reject_injection():
 
 
 def test_lazy_request_headers_materialize_from_raw():
-    h = HeadersContainer._from_raw([(b"Host", b"h"), (b"X-M", b"a"), (b"x-m", b"b")])
+    h = HeadersContainer.from_raw([(b"Host", b"h"), (b"X-M", b"a"), (b"x-m", b"b")])
     assert h["host"] == ["h"] and h["X-M"] == ["a, b"]
 
 

@@ -116,7 +116,7 @@ def test_upgrade_tokens_merge_repeated_fields_as_headers_do() -> None:
 
     pairs = [(b"Host", b"h"), (b"Upgrade", b"h2c"), (b"upgrade", b"websocket"), (b"Upgrades", b"x")]
     assert upgrade_tokens(pairs) == "h2c, websocket"
-    assert upgrade_tokens(pairs) == HeadersContainer._from_raw(pairs).first("Upgrade")
+    assert upgrade_tokens(pairs) == HeadersContainer.from_raw(pairs).first("Upgrade")
     assert upgrade_tokens([(b"Host", b"h")]) == ""
 
 

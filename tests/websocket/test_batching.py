@@ -106,7 +106,7 @@ def make():
 
     def make_connection(entry: ServiceEntry) -> WebSocketConnection:
         connection = WebSocketConnection(entry, FakeHandover(loop), ServerProtocol())  # type: ignore[arg-type]
-        connection._open()
+        connection.start()
         return connection
 
     yield make_connection
@@ -149,7 +149,7 @@ def test_echo_in_one_read_is_one_write():
     loop = asyncio.new_event_loop()
     try:
         connection = WebSocketConnection(ServiceEntry(Echo(), "/e"), FakeHandover(loop), ServerProtocol())  # type: ignore[arg-type]
-        connection._open()
+        connection.start()
         connection.data_received(texts(3))
         assert len(connection._transport.writes) == 1
         assert connection._transport.frames() == [(1, b"m0"), (1, b"m1"), (1, b"m2")]
@@ -285,7 +285,7 @@ def test_sends_from_another_thread_are_not_batched(make):
         def call_soon_threadsafe(self, fn, *args):
             scheduled.append((fn, args))
 
-    a._loop = Loop()  # type: ignore[assignment]
+    a.loop = Loop()  # type: ignore[assignment]
     done = threading.Event()
     threading.Thread(target=lambda: (a.send(message="hi"), done.set())).start()
     assert done.wait(5)
@@ -310,7 +310,7 @@ def test_an_exception_escaping_a_flush_still_ends_the_batch(make):
     receivers[0]._transport.writelines = escape
     with pytest.raises(Escape):
         sender.data_received(texts(2))
-    batch = connection_module._batches.get(sender._loop_thread)
+    batch = connection_module._batches.get(sender.loop_thread)
     assert batch is None or (batch.owner is None and not batch.others)
     # the next read is a batch of its own again, and is flushed; what the escape
     # stranded goes out first, in order

@@ -35,7 +35,7 @@ def test_close_with_nothing_left_to_write_needs_no_timer():
     loop = asyncio.new_event_loop()
     try:
         c = connection(loop)
-        c._open()
+        c.start()
         c.data_received(client_frame(8, close_payload(1000)))
         assert c._transport.closed
         assert c._transport.frames() == [(8, close_payload(1000))]
@@ -53,7 +53,7 @@ def test_close_with_bytes_still_waiting_or_tls_keeps_the_abort_timer():
         c._transport.get_write_buffer_size = lambda: 100
         aborted = []
         c._transport.abort = lambda: aborted.append(True)
-        c._open()
+        c.start()
         c.data_received(client_frame(8, close_payload(1000)))
         assert c._transport.closed and not aborted
         loop.run_until_complete(asyncio.sleep(0.8))
@@ -61,7 +61,7 @@ def test_close_with_bytes_still_waiting_or_tls_keeps_the_abort_timer():
 
         c = connection(loop)
         c._transport.get_extra_info = lambda name, default=None: object() if name == "sslcontext" else default
-        c._open()
+        c.start()
         c.drop()
         assert c._transport.closed and c._close_timer is not None
         c._close_timer._run()  # the timer aborts the transport

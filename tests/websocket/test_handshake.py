@@ -396,7 +396,7 @@ def test_handshake_fields_read_what_a_headers_container_reads(pairs: list[tuple[
     # The fields read from raw pairs give the answers the HeadersContainer of the same
     # pairs gives: repeated fields merged, names case-insensitive, values latin-1.
     fields = handshake_fields(pairs)
-    container = HeadersContainer._from_raw(list(pairs))
+    container = HeadersContainer.from_raw(list(pairs))
     for name in _FIELD_NAMES:
         assert header_values(fields, name) == header_values(container, name)
         assert (fields[name] if name in fields else None) == container[name]
