@@ -205,7 +205,11 @@ class HTTPConnection(asyncio.Protocol):
             pos = self._parse_plain_requests(data)
             if pos:
                 if pos >= len(data) or self._failed:
-                    self._after_data()
+                    # All taken (no head or body left half-read): answer what was queued.
+                    if not self._processing:
+                        self._process_queue()
+                    if len(self._queue) > MAX_QUEUED_REQUESTS and not self._reading_paused:
+                        self._pause_reading()
                     return
                 data = data[pos:]
         head_continues = self._in_head
@@ -403,7 +407,22 @@ class HTTPConnection(asyncio.Protocol):
                     return
                 if item.wants_upgrade and self._hand_over(item):
                     return
-                self._dispatch(item)
+                # Dispatch (written out here: this is every request).
+                response = ServerResponse(self, item)
+                self._current = response
+                if self._draining:
+                    response.close_after()
+                self._deadline = None
+                monitor = monitoring.active  # Monitor.delegate, in one load
+                if monitor is not None:
+                    notify(monitor.started, item, response, self.loop)
+                # The delegate's first step runs now, on the loop (ServingState.dispatch); what
+                # it writes without ending is flushed after the step (ServerResponse.finish_step).
+                try:
+                    self.serving.dispatch(item, response)
+                except BaseException as exc:  # noqa: BLE001 - answered with 500
+                    response.fail(exc)
+                response.finish_step()
         finally:
             self._processing = False
         if self._current is None and not queue and not self._closed:
@@ -415,23 +434,6 @@ class HTTPConnection(asyncio.Protocol):
                 self._answer_408_on_deadline = False
             if self._reading_paused:
                 self._resume_reading()
-
-    def _dispatch(self, request: ServerRequest) -> None:
-        response = ServerResponse(self, request)
-        self._current = response
-        if self._draining:
-            response.close_after()
-        self._deadline = None
-        monitor = monitoring.active  # Monitor.delegate, in one load
-        if monitor is not None:
-            notify(monitor.started, request, response, self.loop)
-        # The delegate's first step runs now, on the loop (ServingState.dispatch); what
-        # it writes without ending is flushed after the step (ServerResponse.finish_step).
-        try:
-            self.serving.dispatch(request, response)
-        except BaseException as exc:  # noqa: BLE001 - answered with 500
-            response.fail(exc)
-        response.finish_step()
 
     def write_response(self, response: ServerResponse, data: bytes) -> None:
         if response is self._current and not self._closed:

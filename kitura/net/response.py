@@ -135,7 +135,7 @@ class ServerResponse:
         a handler that writes and then ends at once sends one response with
         ``Content-Length``; a body still open on the next turn (or past ``FLUSH_AT``
         bytes) goes out as it comes, chunked."""
-        data = _to_bytes(from_)
+        data = from_.encode("utf-8") if from_.__class__ is str else _to_bytes(from_)
         schedule = False
         with self._lock:
             if self._ended:
@@ -202,7 +202,7 @@ class ServerResponse:
 
     def end(self, text: Body | None = None) -> None:
         """Complete the response (with ``text`` as the last part of the body, if given)."""
-        data = b"" if text is None else _to_bytes(text)
+        data = b"" if text is None else text.encode("utf-8") if text.__class__ is str else _to_bytes(text)
         with self._lock:
             if self._ended:
                 return
