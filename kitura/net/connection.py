@@ -89,7 +89,9 @@ class HTTPConnection(asyncio.Protocol):
         self.loop_thread = serving.loop_thread
         self.options = serving.options
         self.transport: Optional[asyncio.Transport] = None
-        self.parser = httptools.HttpRequestParser(self)
+        # httptools' parser, made when a read needs it (the C parser takes plain requests);
+        # it refers back to this object, so connection_lost lets go of it.
+        self.parser: Any = None
         self.remote_address = ""
         self._scheme = serving.scheme
         self._local_port: int | None = None
@@ -180,6 +182,7 @@ class HTTPConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self._closed = True
+        self.parser = None  # no cycle left for the garbage collector
         self._current = None
         self._queue.clear()
         self._forget()
@@ -216,8 +219,11 @@ class HTTPConnection(asyncio.Protocol):
         # A head that fits in one read of at most max_header_size bytes cannot be over
         # the limit: only other heads have their header bytes added up (on_headers_complete).
         self._count_field_bytes = head_continues or len(data) > self.options.max_header_size
+        parser = self.parser
+        if parser is None:
+            parser = self.parser = httptools.HttpRequestParser(self)
         try:
-            self.parser.feed_data(data)
+            parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
             self._upgrade_buffer = bytearray(data[upgrade.args[0]:])
         except HTTPError as err:
@@ -561,7 +567,7 @@ class HTTPConnection(asyncio.Protocol):
         if factory is None:
             # An ordinary request after all: parse what follows it with a fresh parser.
             self._upgrade_buffer = None
-            self.parser = httptools.HttpRequestParser(self)
+            self.parser = None  # a fresh one for what follows
             if leftover:
                 self.loop.call_soon(self.data_received, leftover)
             return False
@@ -589,7 +595,7 @@ class HTTPConnection(asyncio.Protocol):
         self._current = None
         self._queue.clear()
         # This object now only counts the connection: let go of the HTTP parsing state.
-        self.parser = None  # type: ignore[assignment]
+        self.parser = None
         self._headers = _NO_HEADERS
         self._body = None
         self._url = b""
