@@ -272,7 +272,7 @@ class HTTPConnection(asyncio.Protocol):
             parsed = parse_request(data, pos, max_line, max_fields, max_count, size_limit)  # type: ignore[misc]
             if parsed is None:
                 break
-            method, url, headers, body, minor, keep_alive, pos = parsed
+            method, url, headers, body, minor, keep_alive, pos, upgrade = parsed
             if self._current is None and not queue:
                 self._deadline = None  # as on_headers_complete: the head is in
                 self._answer_408_on_deadline = True
@@ -282,6 +282,12 @@ class HTTPConnection(asyncio.Protocol):
             if not keep_alive or (max_requests is not None and self._requests >= max_requests):
                 request.keep_alive = False
             queue.append(request)
+            if upgrade:
+                # As httptools' HttpParserUpgrade: parsing stops after this head, what
+                # follows it waits for the upgrade (or for a fresh parser, see _hand_over).
+                request.wants_upgrade = True
+                self._upgrade_buffer = bytearray(data[pos:])
+                return end
             if not keep_alive:
                 # As llhttp after a message that closes the connection: CR/LF are skipped,
                 # anything else is an error (answered in order, never in practice: the
