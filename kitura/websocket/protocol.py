@@ -50,6 +50,7 @@ from typing import NamedTuple, Protocol
 from .close_codes import is_valid_close_code
 from .errors import ProtocolError
 from .events import BinaryMessage, CloseReceived, Event, Ping, Pong, TextMessage
+from .mask import apply_mask
 from .frames import (
     MAX_CONTROL_PAYLOAD,
     OP_BINARY,
@@ -308,6 +309,12 @@ class ServerProtocol:
         reader = self._reader
         events = self._events
         try:
+            if (not reader.buf and data.__class__ is bytes and 6 <= len(data) <= 131 and data[0] == 0x88
+                    and data[1] ^ 0x80 == len(data) - 6 and not self._debug):
+                # One whole masked Close frame and nothing else (how most connections end):
+                # what the loop below does with it, without buffering it in the reader.
+                self._on_control(0, OP_CLOSE, apply_mask(data[6:], data[2:6]))
+                return
             reader.feed(data)
             while True:
                 frame = reader.next_frame(self._limit, self._rsv1_limit)
