@@ -89,7 +89,7 @@ class HTTPConnection(asyncio.Protocol):
         self.loop_thread = serving.loop_thread
         self.options = serving.options
         self.transport: Optional[asyncio.Transport] = None
-        self.parser = httptools.HttpRequestParser(self)
+        self.parser: Any = None  # httptools' parser, made by the first read the C parser declines
         self.remote_address = ""
         self._scheme = serving.scheme
         self._local_port: int | None = None
@@ -212,8 +212,11 @@ class HTTPConnection(asyncio.Protocol):
         # A head that fits in one read of at most max_header_size bytes cannot be over
         # the limit: only other heads have their header bytes added up (on_headers_complete).
         self._count_field_bytes = head_continues or len(data) > self.options.max_header_size
+        parser = self.parser
+        if parser is None:
+            parser = self.parser = httptools.HttpRequestParser(self)
         try:
-            self.parser.feed_data(data)
+            parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
             self._upgrade_buffer = bytearray(data[upgrade.args[0]:])
         except HTTPError as err:
@@ -563,9 +566,10 @@ class HTTPConnection(asyncio.Protocol):
                 break
         leftover = bytes(self._upgrade_buffer or b"")
         if factory is None:
-            # An ordinary request after all: parse what follows it with a fresh parser.
+            # An ordinary request after all: parse what follows it with a fresh parser
+            # (made when needed).
             self._upgrade_buffer = None
-            self.parser = httptools.HttpRequestParser(self)
+            self.parser = None
             if leftover:
                 self.loop.call_soon(self.data_received, leftover)
             return False
@@ -593,7 +597,7 @@ class HTTPConnection(asyncio.Protocol):
         self._current = None
         self._queue.clear()
         # This object now only counts the connection: let go of the HTTP parsing state.
-        self.parser = None  # type: ignore[assignment]
+        self.parser = None
         self._headers = _NO_HEADERS
         self._body = None
         self._url = b""
