@@ -130,6 +130,12 @@ def _rsv_error(rsv: int) -> str:
     return f"{bits} must be 0 unless negotiated to define meaning for non-zero values"
 
 
+#: The Close frames without a reason of the common codes, made once (most closes echo
+#: a peer's 1000 or 1001, or fail with one of these).
+_CLOSE_FRAMES = {code: encode_frame(OP_CLOSE, encode_close_payload(code))
+                 for code in (1000, 1001, 1002, 1003, 1005, 1007, 1008, 1009, 1010, 1011)}
+
+
 def _truncate_reason(reason: str) -> str:
     # RFC 6455 5.5: a Close payload is at most 125 bytes, 2 of them the code.
     data = reason.encode("utf-8")
@@ -499,8 +505,11 @@ class ServerProtocol:
         if self._held_pongs:  # they go before our Close
             self._out += self._held_pongs
             self._held_pongs = ()
-        reason = _truncate_reason(reason)
-        self._out.append(encode_frame(OP_CLOSE, encode_close_payload(code, reason)))
+        frame = None if reason else _CLOSE_FRAMES.get(code)
+        if frame is None:
+            reason = _truncate_reason(reason)
+            frame = encode_frame(OP_CLOSE, encode_close_payload(code, reason))
+        self._out.append(frame)
         self.local_close_code = code
         self.local_close_reason = reason
 
