@@ -294,12 +294,15 @@ class WebSocketConnection(asyncio.Protocol):
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self.transport_closed = True
         self._proto.receive_eof()
-        for timer in (self._close_timer, self._idle_timer):
-            if timer is not None:
-                timer.cancel()
-        self._close_timer = self._idle_timer = None
-        waiters, self._drain_waiters = self._drain_waiters, None
-        if waiters:
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+            self._close_timer = None
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        waiters = self._drain_waiters
+        if waiters is not None:
+            self._drain_waiters = None
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_exception(ConnectionError("the WebSocket connection is closed"))

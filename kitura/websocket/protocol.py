@@ -366,6 +366,8 @@ class ServerProtocol:
         """
         if self._held_pongs or self._held_close is not None:
             self._release()
+        elif self.state is _CLOSED and self.close_code is not None:
+            return  # closed already (the peer's Close was read): nothing changes
         if self.close_code is None:
             self.close_code = 1006
             self.close_reason = ""
