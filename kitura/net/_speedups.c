@@ -17,10 +17,14 @@
  *
  *   The request that starts at data[pos:], when it is complete in data and plain:
  *   (method: str, target: bytes, headers: list[(name, value)], body: bytes | bytearray,
- *   minor: 0 | 1, keep_alive: bool, end: int). None for anything else: an incomplete
- *   request, a method other than the seven common ones, a target that is not
- *   origin-form, Transfer-Encoding, Expect, Upgrade, a Connection value other than
- *   close/keep-alive, a Host that is missing (HTTP/1.1), repeated or not a reg-name,
+ *   minor: 0 | 1, keep_alive: bool, end: int, upgrade: bool). upgrade is True for a plain
+ *   WebSocket-style upgrade request (GET, HTTP/1.1, no Content-Length, one Upgrade field,
+ *   one Connection field that lists "upgrade" and at most "keep-alive" besides): llhttp
+ *   stops after its head, so end is where the head ends and what follows is the
+ *   upgraded protocol's. None for anything else: an incomplete request, a method other
+ *   than the seven common ones, a target that is not origin-form, Transfer-Encoding,
+ *   Expect, any other Upgrade, a Connection value other than close/keep-alive (or the
+ *   upgrade list above), a Host that is missing (HTTP/1.1), repeated or not a reg-name,
  *   a limit reached, any byte outside the conservative sets below. The caller then
  *   feeds data[pos:] to httptools, which is the reference parser: it accepts or
  *   rejects (with the right status) everything this one declines.
@@ -356,6 +360,37 @@ plain_host(const char *p, const char *end)
     return p == end;
 }
 
+/* A Connection value that is a comma-separated list of "upgrade" and "keep-alive" tokens
+ * (case-insensitive, OWS around each) naming "upgrade": sets the flags, returns 1.
+ * Anything else (close among others, an unknown or empty token) returns 0: declined. */
+static int
+upgrade_tokens(const char *p, const char *end, int *conn_upgrade, int *keep_alive)
+{
+    int up = 0, alive = 0;
+    while (p <= end) {
+        const char *comma = p;
+        while (comma < end && *comma != ',')
+            comma++;
+        const char *a = p, *b = comma;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        if (IS(a, b - a, "upgrade"))
+            up = 1;
+        else if (IS(a, b - a, "keep-alive"))
+            alive = 1;
+        else
+            return 0;
+        p = comma + 1;
+    }
+    if (!up)
+        return 0;
+    *conn_upgrade = 1;
+    *keep_alive |= alive;
+    return 1;
+}
+
 static PyObject *
 parse_request(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -405,7 +440,7 @@ parse_request(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (headers == NULL)
         return NULL;
     Py_ssize_t count = 0, field_bytes = 0, content_length = -1;
-    int hosts = 0, close = 0, keep_alive = 0;
+    int hosts = 0, close = 0, keep_alive = 0, connections = 0, upgrades = 0, conn_upgrade = 0;
     for (;;) {
         if (end - p < 2)
             goto decline;
@@ -450,16 +485,19 @@ parse_request(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                 goto decline;
             break;
         case 7:
-            if (IS(name, name_len, "upgrade"))
-                goto decline;
+            if (IS(name, name_len, "upgrade")) {
+                if (++upgrades > 1 || value_len == 0)
+                    goto decline;
+            }
             break;
         case 10:
             if (IS(name, name_len, "connection")) {
+                connections++;
                 if (IS(value, value_len, "close"))
                     close = 1;
                 else if (IS(value, value_len, "keep-alive"))
                     keep_alive = 1;
-                else
+                else if (!upgrade_tokens(value, value_end, &conn_upgrade, &keep_alive))
                     goto decline;
             }
             break;
@@ -505,6 +543,13 @@ parse_request(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     if (minor == 1 && hosts == 0)
         goto decline;
+    /* A WebSocket-style upgrade only: GET on HTTP/1.1 without a body, one Upgrade field,
+     * one Connection field naming the upgrade token. llhttp stops after such a head
+     * (HPE_PAUSED_UPGRADE): the bytes after it are not parsed here either. */
+    int upgrade = upgrades || conn_upgrade;
+    if (upgrade && (!upgrades || !conn_upgrade || connections != 1 || method != METHOD_GET || minor != 1 ||
+                    content_length >= 0))
+        goto decline;
     PyObject *body;
     if (content_length > 0) {
         if (end - p < content_length)
@@ -525,8 +570,8 @@ parse_request(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     /* as llhttp_should_keep_alive: HTTP/1.1 unless a close token, HTTP/1.0 only with keep-alive */
     int alive = minor == 1 ? !close : keep_alive;
     Py_INCREF(method);
-    return Py_BuildValue("(NNNNiNn)", method, url, headers, body, minor, PyBool_FromLong(alive),
-                         (Py_ssize_t)(p - start));
+    return Py_BuildValue("(NNNNiNnN)", method, url, headers, body, minor, PyBool_FromLong(alive),
+                         (Py_ssize_t)(p - start), PyBool_FromLong(upgrade));
 decline:
     Py_DECREF(headers);
     Py_RETURN_NONE;

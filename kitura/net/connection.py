@@ -282,7 +282,7 @@ class HTTPConnection(asyncio.Protocol):
             parsed = parse_request(data, pos, max_line, max_fields, max_count, size_limit)  # type: ignore[misc]
             if parsed is None:
                 break
-            method, url, headers, body, minor, keep_alive, pos = parsed
+            method, url, headers, body, minor, keep_alive, pos, upgrade = parsed
             if self._current is None and not queue:
                 self._deadline = None  # as on_headers_complete: the head is in
                 self._answer_408_on_deadline = True
@@ -292,6 +292,12 @@ class HTTPConnection(asyncio.Protocol):
             if not keep_alive or (max_requests is not None and self._requests >= max_requests):
                 request.keep_alive = False
             queue.append(request)
+            if upgrade:
+                # As httptools' HttpParserUpgrade: parsing stops after this head, what
+                # follows it waits for the upgrade (or for a fresh parser, see _hand_over).
+                request.wants_upgrade = True
+                self._upgrade_buffer = bytearray(data[pos:])
+                return end
             if not keep_alive:
                 # As llhttp after a message that closes the connection: CR/LF are skipped,
                 # anything else is an error (answered in order, never in practice: the
@@ -565,7 +571,8 @@ class HTTPConnection(asyncio.Protocol):
                 break
         leftover = bytes(self._upgrade_buffer or b"")
         if factory is None:
-            # An ordinary request after all: parse what follows it with a fresh parser.
+            # An ordinary request after all: parse what follows it with a fresh parser
+            # (made when needed).
             self._upgrade_buffer = None
             self.parser = None  # a fresh one for what follows
             if leftover:

@@ -112,8 +112,12 @@ class UpgradeHandover:
 def upgrade_tokens(header_pairs: list[tuple[bytes, bytes]]) -> str:
     """The ``Upgrade`` field's value from raw header pairs, repeated fields joined with
     ", " (as ``HeadersContainer`` merges them)."""
-    return ", ".join([value.decode("latin-1") for name, value in header_pairs
-                      if len(name) == 7 and name.lower() == b"upgrade"])
+    found = None
+    for name, value in header_pairs:
+        if len(name) == 7 and name.lower() == b"upgrade":
+            text = value.decode("latin-1")
+            found = text if found is None else f"{found}, {text}"
+    return found or ""
 
 
 class ConnectionUpgrader:

@@ -48,6 +48,8 @@ _CLOSED = State.CLOSED
 # and a counter (uuid4 per connection reads os.urandom each time).
 _ID_PREFIX = str(uuid.uuid4())[:24]
 _ids = itertools.count(1)
+#: The named reasons by code (what WebSocketCloseReasonCode(code) gives, without its call).
+_REASONS = {member.code(): member for member in WebSocketCloseReasonCode}
 
 
 def _new_id_prefix() -> None:
@@ -294,12 +296,15 @@ class WebSocketConnection(asyncio.Protocol):
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self.transport_closed = True
         self._proto.receive_eof()
-        for timer in (self._close_timer, self._idle_timer):
-            if timer is not None:
-                timer.cancel()
-        self._close_timer = self._idle_timer = None
-        waiters, self._drain_waiters = self._drain_waiters, None
-        if waiters:
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+            self._close_timer = None
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        waiters = self._drain_waiters
+        if waiters is not None:
+            self._drain_waiters = None
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_exception(ConnectionError("the WebSocket connection is closed"))
@@ -320,7 +325,8 @@ class WebSocketConnection(asyncio.Protocol):
         if code is None or code == 1006:
             # The peer sent no Close: say why we ended it, if we did.
             code = proto.local_close_code if proto.local_close_code is not None else 1006
-        return WebSocketCloseReasonCode(code)
+        reason = _REASONS.get(code)
+        return reason if reason is not None else WebSocketCloseReasonCode(code)
 
     def shutdown(self) -> None:
         """The server stops: close with 1001 Going Away."""

@@ -73,6 +73,15 @@ def header_values(headers: Any, name: str) -> list[str]:
     Only for headers whose grammar is a comma-separated list (RFC 7230
     section 7); ``headers`` as described in the module docstring.
     """
+    if headers.__class__ is dict:  # handshake_fields' answer: one list of one str per field
+        values = headers.get(name)
+        if values is None:
+            return []
+        if values.__class__ is list and len(values) == 1:
+            value = values[0]
+            if value.__class__ is str and "," not in value:
+                value = value.strip()
+                return [value] if value else []
     values = _raw_values(headers, name)
     if len(values) == 1 and "," not in values[0]:  # the common case: one plain value
         value = values[0].strip()

@@ -50,6 +50,7 @@ from typing import NamedTuple, Protocol
 from .close_codes import is_valid_close_code
 from .errors import ProtocolError
 from .events import BinaryMessage, CloseReceived, Event, Ping, Pong, TextMessage
+from .mask import apply_mask
 from .frames import (
     MAX_CONTROL_PAYLOAD,
     OP_BINARY,
@@ -127,6 +128,12 @@ _INVALID_UTF8 = "Failed to convert received payload to UTF-8 String"
 def _rsv_error(rsv: int) -> str:
     bits = ",".join(name for bit, name in ((0x40, "RSV1"), (0x20, "RSV2"), (0x10, "RSV3")) if rsv & bit) or "RSV1"
     return f"{bits} must be 0 unless negotiated to define meaning for non-zero values"
+
+
+#: The Close frames without a reason of the common codes, made once (most closes echo
+#: a peer's 1000 or 1001, or fail with one of these).
+_CLOSE_FRAMES = {code: encode_frame(OP_CLOSE, encode_close_payload(code))
+                 for code in (1000, 1001, 1002, 1003, 1005, 1007, 1008, 1009, 1010, 1011)}
 
 
 def _truncate_reason(reason: str) -> str:
@@ -308,6 +315,12 @@ class ServerProtocol:
         reader = self._reader
         events = self._events
         try:
+            if (not reader.buf and data.__class__ is bytes and 6 <= len(data) <= 131 and data[0] == 0x88
+                    and data[1] ^ 0x80 == len(data) - 6 and not self._debug):
+                # One whole masked Close frame and nothing else (how most connections end):
+                # what the loop below does with it, without buffering it in the reader.
+                self._on_control(0, OP_CLOSE, apply_mask(data[6:], data[2:6]))
+                return
             reader.feed(data)
             while True:
                 frame = reader.next_frame(self._limit, self._rsv1_limit)
@@ -353,6 +366,8 @@ class ServerProtocol:
         """
         if self._held_pongs or self._held_close is not None:
             self._release()
+        elif self.state is _CLOSED and self.close_code is not None:
+            return  # closed already (the peer's Close was read): nothing changes
         if self.close_code is None:
             self.close_code = 1006
             self.close_reason = ""
@@ -492,8 +507,11 @@ class ServerProtocol:
         if self._held_pongs:  # they go before our Close
             self._out += self._held_pongs
             self._held_pongs = ()
-        reason = _truncate_reason(reason)
-        self._out.append(encode_frame(OP_CLOSE, encode_close_payload(code, reason)))
+        frame = None if reason else _CLOSE_FRAMES.get(code)
+        if frame is None:
+            reason = _truncate_reason(reason)
+            frame = encode_frame(OP_CLOSE, encode_close_payload(code, reason))
+        self._out.append(frame)
         self.local_close_code = code
         self.local_close_reason = reason
 

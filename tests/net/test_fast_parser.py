@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kitura.net import ServerOptions
+from kitura.net import ConnectionUpgrader, ServerOptions, UpgradeRejection
 from kitura.net import connection as connection_module
 from kitura.net.connection import HTTPConnection
 from kitura.net.serving import ServingState
@@ -28,8 +28,40 @@ pytestmark = pytest.mark.skipif(connection_module.parse_request is None,
                                 reason="the C extension is not built (or KITURA_NO_EXTENSIONS=1)")
 
 
+class _UpgradeTransport(FakeTransport):
+    def set_protocol(self, protocol: Any) -> None:
+        self.protocol = protocol
+
+
+class _Taken:
+    """What an upgrade factory's protocol receives after the handover (recorded)."""
+
+    def __init__(self, seen: list[tuple]) -> None:
+        self.seen = seen
+
+    def data_received(self, data: bytes) -> None:
+        self.seen.append(("upgraded data", bytes(data)))
+
+
+class _ProbeFactory:
+    """Takes ``probe`` upgrades (answers 101), rejects those on /reject; records what it saw."""
+
+    name = "probe"
+    seen: list[tuple] = []
+
+    def upgrade(self, handover: Any) -> Any:
+        request = handover.request
+        self.seen.append(("upgrade", request.method, request.url, list(request.headers), handover.header_pairs,
+                          handover.leftover, request.keep_alive, request.http_version_minor))
+        if request.url == b"/reject":
+            return UpgradeRejection(400, [("X-Why", "no")], b"rejected")
+        handover.take(_Taken(self.seen), b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: probe\r\n\r\n")
+        return None
+
+
 def _run(chunks: list[bytes], fast: bool, monkeypatch: Any, **options: Any) -> tuple[list[tuple], bytes, bool]:
     seen: list[tuple] = []
+    _ProbeFactory.seen = seen
 
     def handler(request: Any, response: Any) -> None:
         body = bytearray()
@@ -48,13 +80,15 @@ def _run(chunks: list[bytes], fast: bool, monkeypatch: Any, **options: Any) -> t
                                loop_thread=threading.get_ident(), dispatch=handler,
                                client_connection_failed=lambda exc: None)
         conn = HTTPConnection(serving)
-        transport = FakeTransport()
+        transport = _UpgradeTransport()
         conn.connection_made(transport)  # type: ignore[arg-type]
         for chunk in chunks:
             if transport.closed:
                 break
-            conn.data_received(chunk)
+            receiver = getattr(transport, "protocol", conn)  # the upgraded protocol once taken
+            receiver.data_received(chunk)
             loop.run_once()
+        loop.run_once()  # what the fallback of a declined upgrade re-feeds
     written = b"".join(transport.written)
     # The Date line is the only part that may differ between two runs.
     lines = [line for line in written.split(b"\r\n") if not line.startswith(b"Date: ")]
@@ -122,7 +156,6 @@ DECLINED = [
     b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
     b"POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx",
     b"POST / HTTP/1.1\r\nHost: h\r\nExpect: nothing\r\n\r\n",                   # 417
-    b"GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: nope\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close, te\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: h\r\nProxy-Connection: close\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx",
@@ -188,7 +221,8 @@ _header = st.tuples(_names, _values).map(lambda nv: nv[0] + b": " + nv[1] + b"\r
 
 
 _plain_header = st.sampled_from([b"Host: h\r\n", b"Accept: */*\r\n", b"Connection: close\r\n",
-                                 b"Connection: keep-alive\r\n", b"Content-Length: 3\r\n", b"X-A:  b \r\n"])
+                                 b"Connection: keep-alive\r\n", b"Content-Length: 3\r\n", b"X-A:  b \r\n",
+                                 b"Connection: Upgrade\r\n", b"Upgrade: websocket\r\n"])
 
 
 @st.composite
@@ -218,3 +252,78 @@ def test_generated_streams_split_anywhere_are_answered_as_httptools_answers_them
         _same(chunks, monkeypatch, max_header_count=4, request_size_limit=10)
     finally:
         monkeypatch.undo()
+
+
+# --- upgrade requests ----------------------------------------------------------
+
+@pytest.fixture
+def probe():
+    ConnectionUpgrader.register(_ProbeFactory())
+    yield
+    ConnectionUpgrader.unregister("probe")
+
+
+UPGRADES = [
+    b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: probe\r\nSec-WebSocket-Key: k\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: h:80\r\nUpgrade: Probe\r\nConnection: keep-alive, Upgrade\r\n\r\n",
+    b"GET /ws?x=1 HTTP/1.1\r\nhost: h\r\nconnection:upgrade \r\nupgrade: nope, probe/2 \r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: UPGRADE ,\tkeep-alive\r\nUpgrade: nope\r\n\r\n",  # no factory
+    b"GET /reject HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: probe\r\n\r\n",    # rejected
+]
+
+#: Upgrade-like heads the C parser leaves to httptools (answered as it answers them).
+UPGRADES_DECLINED = [
+    b"POST /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: probe\r\n\r\n",
+    b"GET /ws HTTP/1.0\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: probe\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: probe\r\nContent-Length: 0\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: probe\r\nContent-Length: 3\r\n\r\nabc",
+    b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: probe\r\nUpgrade: probe\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nConnection: keep-alive\r\nUpgrade: probe\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: close, upgrade\r\nUpgrade: probe\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade, te\r\nUpgrade: probe\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade,,\r\nUpgrade: probe\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrades\r\nUpgrade: probe\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: probe\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade:\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: probe\r\n\r\n",                   # no Host
+    b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: probe\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"0\r\n\r\n",
+]
+
+_AFTER = [b"", b"early bytes", PLAIN[0], PLAIN[1] + PLAIN[5], b"\x81\x85abcd" + b"x" * 5]
+
+
+@pytest.mark.parametrize("raw", UPGRADES)
+@pytest.mark.parametrize("registered", [True, False], ids=["factory", "no-factory"])
+def test_upgrade_requests_are_taken_by_the_c_parser_and_handed_over_as_with_httptools(raw, registered, request,
+                                                                                         monkeypatch):
+    if registered:
+        request.getfixturevalue("probe")
+    for after in _AFTER:
+        taken = _counting(monkeypatch)
+        seen, written, _ = _same([raw + after], monkeypatch)
+        assert taken[0] >= 1 and seen
+        monkeypatch.undo()
+        # Early data split from the head, and a plain request before the upgrade in the same read.
+        _same([raw, after], monkeypatch)
+        _same([PLAIN[0] + raw + after], monkeypatch)
+    if registered and b"probe" in raw and b"/reject" not in raw:
+        assert written.startswith(b"HTTP/1.1 101") and seen[0][0] == "upgrade"
+
+
+@pytest.mark.parametrize("raw", UPGRADES_DECLINED)
+def test_unusual_upgrade_requests_are_left_to_httptools(raw, probe, monkeypatch):
+    for after in (b"", b"early", PLAIN[0]):
+        assert connection_module.parse_request(raw + after, 0, 8192, 8192, 100, None) is None
+        _same([raw + after], monkeypatch)
+
+
+def test_every_split_of_an_upgrade_with_early_data_gives_the_same_answers(probe, monkeypatch):
+    tail = b"\x81\x85abcdhello" + PLAIN[0]
+    stream = PLAIN[1] + UPGRADES[0] + tail
+    for cut in range(1, len(stream), 5):
+        seen, written, _ = _same([stream[:cut], stream[cut:]], monkeypatch)
+        assert seen[1][0] == "upgrade" and written.count(b"HTTP/1.1 101") == 1
+        # However the reads fall, the upgraded protocol gets every byte after the head, in order.
+        assert b"".join(s[1] for s in seen if s[0] == "upgraded data") == tail

@@ -118,6 +118,10 @@ def test_upgrade_tokens_merge_repeated_fields_as_headers_do() -> None:
     assert upgrade_tokens(pairs) == "h2c, websocket"
     assert upgrade_tokens(pairs) == HeadersContainer.from_raw(pairs).first("Upgrade")
     assert upgrade_tokens([(b"Host", b"h")]) == ""
+    # Blank values are kept as HeadersContainer keeps them.
+    for pairs in ([(b"Upgrade", b""), (b"upgrade", b"ws")], [(b"Upgrade", b"")],
+                  [(b"Upgrade", b"a"), (b"Upgrade", b"")]):
+        assert upgrade_tokens(pairs) == HeadersContainer.from_raw(pairs).first("Upgrade")
 
 
 def test_the_handover_carries_the_header_pairs_and_the_request_keeps_its_headers(serve):

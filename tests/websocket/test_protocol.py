@@ -28,6 +28,7 @@ from kitura.websocket.frames import (
     RSV3,
     Frame,
     FrameReader,
+    encode_close_payload,
     encode_frame,
 )
 from kitura.websocket.protocol import ServerProtocol, State
@@ -1216,3 +1217,48 @@ def test_receive_data_never_raises_on_misuse() -> None:
     p = ServerProtocol()
     p.receive_data("not bytes")  # type: ignore[arg-type]
     assert_failed(p, 1011)
+
+
+# --- a lone Close frame (ServerProtocol._parse's shortcut) ----------------------
+
+_CLOSES = [
+    close(), close(1000), close(1001, b"bye"), close(4000, "é".encode() * 40), close(1000, b"x" * 123),
+    frame(OP_CLOSE, b"\x03"),                       # a 1-byte payload: 1002
+    close(1005), close(999), close(1000, b"\xff"),  # invalid code, invalid UTF-8 reason
+    frame(OP_CLOSE, b"\x03\xe8" + b"x" * 124),      # 126 bytes: over the control-frame limit
+    frame(OP_CLOSE, b"\x03\xe8", mask=None),        # unmasked
+    frame(OP_CLOSE, b"\x03\xe8", rsv=0x40),
+    frame(OP_CLOSE, b"\x03\xe8", fin=False),
+    close(1000) + b"\x81",                          # a byte after it
+]
+
+
+def _outcome(p: ServerProtocol, events: list[object]) -> tuple:
+    return (events, p.data_to_send(), p.state, p.close_code, p.close_reason, p.local_close_code,
+            p.local_close_reason, p.close_expected())
+
+
+@pytest.mark.parametrize("data", _CLOSES)
+@pytest.mark.parametrize("before", [b"", frame(OP_TEXT, b"hi", fin=False), frame(OP_PING, b"p")])
+def test_a_lone_close_frame_in_one_read_is_handled_as_when_split(data, before) -> None:
+    whole, split = ServerProtocol(), ServerProtocol()
+    got_whole = feed(whole, before, data) if before else feed(whole, data)
+    got_split = feed(split, before, data[:1], data[1:]) if before else feed(split, data[:1], data[1:])
+    assert _outcome(whole, got_whole) == _outcome(split, got_split)
+    assert whole.state is State.CLOSED or data[0] != 0x88 or data[1] & 0x7F > 125
+
+
+@pytest.mark.parametrize("code", [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 3000, 4999])
+@pytest.mark.parametrize("reason", ["", "bye", "é" * 70])
+def test_our_close_frame_is_its_code_and_reason_encoded(code, reason) -> None:
+    # (The frames without a reason of the common codes are made once, the others per close.)
+    hows = ("send_close", "fail", "echo") if len(reason.encode()) <= 123 else ("send_close", "fail")
+    for how in hows:  # a peer's Close carries at most 123 bytes of reason
+        p = ServerProtocol()
+        if how == "echo":
+            p.receive_data(close(code, reason.encode()))
+        else:
+            getattr(p, how)(code, reason)
+        cut = reason.encode()[:123].decode("utf-8", "ignore")
+        assert b"".join(p.data_to_send()) == encode_frame(OP_CLOSE, encode_close_payload(code, cut))
+        assert (p.local_close_code, p.local_close_reason) == (code, cut)
