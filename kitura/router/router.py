@@ -26,10 +26,10 @@ from .media_type import MediaType
 from .paths import absolute_path
 from .request import RouterRequest
 from .response import RouterResponse
-from .steps import Dispatch, WalkDriver
+from .steps import Dispatch, WalkDriver, drive_on_worker
 from .swagger import swagger_document
 from .templating import TemplateEngine, TemplatingError
-from .walker import record_error, walk, walk_gen, walk_mounted
+from .walker import record_error, walk, walk_gen, walk_gen_on_worker, walk_mounted
 from .workers import submit_to_worker_soon
 
 __all__ = ["Router"]
@@ -373,10 +373,13 @@ class Router(ServerDelegate):
         def serve(request: Any, response: Any) -> None:
             req = RouterRequest(request)
             res = RouterResponse(response, req, [self])
-            if not self._runs_on_loop():
-                # _walk_on_worker, inlined (two frames less per request): one hop.
-                dispatch_soon(loop, WalkDriver(walk_gen(self, req, res, on_worker=True), loop, res,
-                                               complete, failed, (req, res)).run)
+            cached = self._loop_mode    # _runs_on_loop(), its cached answer inlined
+            on_loop = cached[1] if cached is not None and cached[0] == _generation else self._runs_on_loop()
+            if not on_loop:
+                # _walk_on_worker, inlined (frames less per request): one hop; the walk's
+                # WalkDriver is made on the worker only if the walk must wait.
+                dispatch_soon(loop, drive_on_worker, walk_gen_on_worker(self, req, res), loop, res,
+                              complete, failed, req, res)
                 return
             start_coroutine(self._walk_on_loop(req, res), Router._failed, self, req, res)  # no Task unless it suspends
         return serve
