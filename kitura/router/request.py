@@ -15,6 +15,7 @@ from .content_type import ContentType
 from .cookies import Cookie, parse_cookies
 from .element import METHODS_BY_RAW_VALUE, RouterMethod
 from .headers import Headers
+from .lazy import PerInstance
 from .query import parse_query, parse_query_multi
 
 if TYPE_CHECKING:
@@ -56,10 +57,14 @@ class RouterRequest:
         self.routed_path: str = path
         self._query: str = query
         self.parameters: dict[str, str] = {}
-        self.user_info: dict[str, Any] = {}
-        self.handled_named_parameters: set[str] = set()
         # The other attributes start as the class-level defaults below (set per request
-        # only when they change: fewer stores on the per-request path).
+        # only when they change: fewer stores on the per-request path), or are made on
+        # their first use.
+
+    user_info: "dict[str, Any]" = PerInstance(lambda self: {},  # type: ignore[assignment]
+                                              "Anything a handler keeps for the next ones.")
+    handled_named_parameters: "set[str]" = PerInstance(  # type: ignore[assignment]
+        lambda self: set(), "The parameters whose ``parameter()`` handlers ran (the walk keeps it).")
 
     matched_path: str = ""
     route: str | None = None

@@ -18,6 +18,7 @@ from .content_type import ContentType
 from .cookies import AdditionalCookieAttribute, Cookie, ResponseCookies
 from .element import RouterMethod
 from .headers import Headers
+from .lazy import PerInstance
 from .paths import absolute_path
 from .status import status_enum, status_phrase, status_value
 from .templating import TemplatingError
@@ -64,14 +65,18 @@ class RouterResponse:
                  router_stack: list["Router"] | None = None) -> None:
         self.server_response = server_response
         self.request = request
-        self.headers = Headers(server_response.headers)
-        self.cookies: dict[str, Cookie] = ResponseCookies()
-        self.user_info: dict[str, Any] = {}
-        self.raw_status: int = _UNKNOWN
         self._buffer = bytearray()
         self.router_stack: list[Router] = router_stack if router_stack is not None else []
-        # The other attributes start as the class-level defaults below.
+        # The other attributes start as the class-level defaults below; headers, cookies
+        # and user_info are made on their first use (most requests never touch some).
 
+    headers: Headers = PerInstance(lambda self: Headers(self.server_response.headers),  # type: ignore[assignment]
+                                   "The response headers (a ``Headers`` view of the server response's).")
+    cookies: "dict[str, Cookie]" = PerInstance(lambda self: ResponseCookies(),  # type: ignore[assignment]
+                                               "The cookies ``end()`` sends (a ``ResponseCookies``).")
+    user_info: "dict[str, Any]" = PerInstance(lambda self: {},  # type: ignore[assignment]
+                                              "Anything a handler keeps for the next ones.")
+    raw_status: int = _UNKNOWN
     error: BaseException | None = None
     _file_body: "tuple[str, int, int] | None" = None   # (path, offset, length) streamed at end()
     invoked_end: bool = False
@@ -132,6 +137,17 @@ class RouterResponse:
         ``send(download=path)`` (as an attachment), ``send(status=404)`` (the status
         and its phrase), ``send(jsonp=obj)`` (``callback(...)`` from the query).
         """
+        if value.__class__ is str and not self.invoked_end:
+            # send("text"), the usual call: _append inlined.
+            if self._file_body is not None:
+                self._read_file_body()
+            self._buffer += value.encode("utf-8")
+            self.invoked_send = True
+            if self.raw_status == _UNKNOWN:
+                self.raw_status = 200
+            if status is not None:
+                self.raw_status = status_value(status)
+            return self
         if self._after_end("send()"):
             return self
         if status is not None and value is _MISSING and json is _MISSING and data is None \
@@ -345,8 +361,9 @@ class RouterResponse:
         status = self.raw_status
         sr = self.server_response
         container = sr.headers
-        if self.cookies:
-            container.append("Set-Cookie", [c.header_value() for c in self.cookies.values()])
+        cookies = _COOKIES.made(self)
+        if cookies:
+            container.append("Set-Cookie", [c.header_value() for c in cookies.values()])
         is_head = self.request.method is _HEAD
         if status in _NO_BODY_STATUSES or 100 <= status < 200:
             content, file_body = b"", None
@@ -383,6 +400,9 @@ class RouterResponse:
         waiter = self.end_waiter
         if waiter is not None:
             waiter()
+
+
+_COOKIES: PerInstance = RouterResponse.__dict__["cookies"]
 
 
 def _no_filter(body: bytes) -> bytes:
