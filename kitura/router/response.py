@@ -364,22 +364,24 @@ class RouterResponse:
         cookies = _COOKIES.made(self)
         if cookies:
             container.append("Set-Cookie", [c.header_value() for c in cookies.values()])
+        # The container's own map (lower-cased name -> [name, values]): membership tests
+        # without a frame each.
+        entries = container.entry_map()
         is_head = self.request.method is _HEAD
         if status in _NO_BODY_STATUSES or 100 <= status < 200:
             content, file_body = b"", None
-            if "Content-Length" in container:
-                del container["Content-Length"]
+            entries.pop("content-length", None)
         else:
-            if content and self._text_only and "Content-Type" not in container:
+            if content and self._text_only and "content-type" not in entries:
                 if content[0] in _MAY_START_HTML:
                     head = content[:64].lstrip().lower()
                     kind = _HTML_UTF8 if head.startswith((b"<!doctype", b"<html")) else _TEXT_UTF8
                 else:
                     kind = _TEXT_UTF8
-                container["Content-Type"] = kind
+                entries["content-type"] = ["Content-Type", [kind]]
             if file_body is not None:
                 container["Content-Length"] = str(file_body[2])
-            elif is_head and "Content-Length" not in container:
+            elif is_head and "content-length" not in entries:
                 # kitura.net counts the body it is given; HEAD gives none, so say what GET would send.
                 container["Content-Length"] = str(len(content))
         sr.status_code = status

@@ -402,7 +402,12 @@ class Router(ServerDelegate):
     def _complete(self, req: RouterRequest, res: RouterResponse, fell_through: bool) -> None:
         if fell_through and not res.invoked_end:
             try:
-                self._finish(req, res)
+                # The chain ran off its end: answer what the handlers left (_finish, inlined).
+                error = res.error
+                if error is not None or (res.raw_status == -1 and not res.invoked_send):
+                    self._finish(req, res)
+                else:
+                    res.end()
             except Exception:  # noqa: BLE001
                 logger.exception("Failed to send the response to the client")
                 if not res.invoked_end:
