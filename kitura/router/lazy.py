@@ -28,7 +28,3 @@ class PerInstance:
             return self
         value = instance.__dict__[self.name] = self.make(instance)
         return value
-
-    def made(self, instance: Any) -> Any:
-        """The value if it was read or assigned on ``instance``, else None (without making it)."""
-        return instance.__dict__.get(self.name)

@@ -44,8 +44,8 @@ class RouterRequest:
         self.server_request = server_request
         self.method: RouterMethod = METHODS_BY_RAW_VALUE.get(server_request.method, RouterMethod.UNKNOWN)
         raw = server_request.url
-        if isinstance(raw, (bytes, bytearray)):
-            raw = bytes(raw).decode("utf-8", "surrogateescape")
+        if raw.__class__ is bytes or isinstance(raw, (bytes, bytearray)):
+            raw = raw.decode("utf-8", "surrogateescape")
         self.url: str = raw
         """The request target as sent: path and query (deprecated in Kitura; see ``url_url``)."""
         path, _, query = raw.partition("?")

@@ -361,7 +361,7 @@ class RouterResponse:
         status = self.raw_status
         sr = self.server_response
         container = sr.headers
-        cookies = _COOKIES.made(self)
+        cookies = self.__dict__.get("cookies")     # made only if a handler used it (PerInstance)
         if cookies:
             container.append("Set-Cookie", [c.header_value() for c in cookies.values()])
         # The container's own map (lower-cased name -> [name, values]): membership tests
@@ -402,9 +402,6 @@ class RouterResponse:
         waiter = self.end_waiter
         if waiter is not None:
             waiter()
-
-
-_COOKIES: PerInstance = RouterResponse.__dict__["cookies"]
 
 
 def _no_filter(body: bytes) -> bytes:
