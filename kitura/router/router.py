@@ -29,7 +29,7 @@ from .response import RouterResponse
 from .steps import Dispatch, WalkDriver, drive_on_worker
 from .swagger import swagger_document
 from .templating import TemplateEngine, TemplatingError
-from .walker import record_error, walk, walk_gen, walk_gen_on_worker, walk_mounted
+from .walker import record_error, walk, walk_gen, serve_on_worker, walk_mounted
 from .workers import submit_to_worker_soon
 
 __all__ = ["Router"]
@@ -378,8 +378,8 @@ class Router(ServerDelegate):
             if not on_loop:
                 # _walk_on_worker, inlined (frames less per request): one hop; the walk's
                 # WalkDriver is made on the worker only if the walk must wait.
-                dispatch_soon(loop, drive_on_worker, walk_gen_on_worker(self, req, res), loop, res,
-                              complete, failed, req, res)
+                dispatch_soon(loop, drive_on_worker, serve_on_worker(self, req, res, complete), loop, res,
+                              failed, req, res)
                 return
             start_coroutine(self._walk_on_loop(req, res), Router._failed, self, req, res)  # no Task unless it suspends
         return serve

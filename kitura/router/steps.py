@@ -290,20 +290,25 @@ class WalkDriver:
             self.failed(*self.args, error)
 
 
-def drive_on_worker(gen: Gen, loop: asyncio.AbstractEventLoop, response: "RouterResponse",
-                    complete: Callable[..., None], failed: Callable[..., None], *args: Any) -> None:
-    """``WalkDriver(gen, loop, response, complete, failed, args).run()``, on a worker thread,
-    without making the driver unless the walk must wait (a usual request never does)."""
+def drive_on_worker(gen: Generator[Token, Any, None], loop: asyncio.AbstractEventLoop, response: "RouterResponse",
+                    failed: Callable[..., None], *args: Any) -> None:
+    """Run, on this worker thread, a walk that completes itself (walker.py's ``_Walk.served``:
+    it returns None): as ``WalkDriver``, with ``failed(*args, error)`` for an exception that
+    escapes it, but without making the driver unless the walk must wait (a usual request
+    never does), and without a ``StopIteration`` to catch when it ends."""
     try:
-        try:
-            token = gen.send(None)
-        except StopIteration as stop:
-            complete(*args, stop.value)
+        for token in gen:
+            break
+        else:
             return
     except BaseException as error:  # noqa: BLE001 - a bug in the walk itself: answered 500
         failed(*args, error)
         return
-    WalkDriver(gen, loop, response, complete, failed, args).run(token=token)
+    WalkDriver(gen, loop, response, _completed_itself, failed, args).run(token=token)
+
+
+def _completed_itself(*args: Any) -> None:
+    """The ``complete`` of a ``WalkDriver`` whose walk completes itself."""
 
 
 class _Resume:

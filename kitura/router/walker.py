@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from .response import RouterResponse
     from .router import Router
 
-__all__ = ["walk", "walk_gen", "walk_gen_on_worker", "walk_mounted", "record_error"]
+__all__ = ["walk", "walk_gen", "serve_on_worker", "walk_mounted", "record_error"]
 
 logger = logging.getLogger("kitura.router")
 
@@ -205,6 +205,13 @@ class _Walk:
             request.parameters = base_parameters
         return True
 
+    def served(self, router: "Router", request: "RouterRequest", response: "RouterResponse",
+               complete: Callable[["RouterRequest", "RouterResponse", bool], None]) -> Generator[Token, Any, None]:
+        """The walk of a request the Router serves, then ``complete(request, response,
+        fell_through)`` from inside the generator: it returns None, so a driver stepping it
+        with a ``for`` loop never pays for a ``StopIteration`` carrying a value."""
+        complete(request, response, (yield from self.router(router, request, response)))
+
     def mounted(self, router: "Router", request: "RouterRequest", response: "RouterResponse",
                 next: Callable[[], None]) -> Generator[Token, Any, None]:
         """``router`` as middleware: walk its chain on the mount's sub-path."""
@@ -297,6 +304,6 @@ class _Walk:
 _ON_LOOP = _Walk(on_worker=False)
 _ON_WORKER = _Walk(on_worker=True)
 
-#: ``walk_gen(router, request, response, on_worker=True)`` without the call in between
-#: (what ``Router`` serves each request with).
-walk_gen_on_worker = _ON_WORKER.router
+#: ``_Walk.served`` on a worker (``serve_on_worker(router, request, response, complete)``):
+#: the walk ``Router`` serves each request with, then its completion; ``drive_on_worker`` runs it.
+serve_on_worker = _ON_WORKER.served
