@@ -292,7 +292,7 @@ class WalkDriver:
 
 def drive_on_worker(gen: Generator[Token, Any, None], loop: asyncio.AbstractEventLoop, response: "RouterResponse",
                     failed: Callable[..., None], *args: Any) -> None:
-    """Run, on this worker thread, a walk that completes itself (walker.py's ``_Walk.served``:
+    """Run, on this worker thread, a walk that completes itself (walker.py's ``serve_on_worker``:
     it returns None): as ``WalkDriver``, with ``failed(*args, error)`` for an exception that
     escapes it, but without making the driver unless the walk must wait (a usual request
     never does), and without a ``StopIteration`` to catch when it ends."""

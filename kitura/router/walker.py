@@ -145,7 +145,14 @@ class _Walk:
         self.on_worker = on_worker
         self.direct = _SYNC if on_worker else _ASYNC
 
-    def router(self, router: "Router", request: "RouterRequest", response: "RouterResponse") -> Gen:
+    def router(self, router: "Router", request: "RouterRequest", response: "RouterResponse",
+               complete: "Callable[[RouterRequest, RouterResponse, bool], None] | None" = None
+               ) -> Generator[Token, Any, bool | None]:
+        """The walk of ``router``'s chain; returns True when it ran off its end. With
+        ``complete``: calls ``complete(request, response, fell_through)`` instead, from inside
+        the generator, and returns None: a driver stepping it with a ``for`` loop then pays
+        for no ``StopIteration`` carrying a value (``drive_on_worker``)."""
+        fell_through = True
         path = request.routed_path or "/"
         base_parameters = request.parameters
         parameter_handlers: dict[str, list[Any]] | None = None
@@ -174,7 +181,8 @@ class _Walk:
                 if parameter_handlers is None:
                     parameter_handlers = {k: list(v) for k, v in router.parameter_handlers.items()}
                 if not (yield from self._parameters(parameter_handlers, request, response)):
-                    return False
+                    fell_through = False
+                    break
                 request.parameters = parameters
             # The element's handlers (inlined here: no generator of their own per element).
             for entry in element.handlers:
@@ -201,16 +209,15 @@ class _Walk:
                 after = self._after_handler(nxt, response)
                 del nxt     # see _after_handler
                 if not (yield from after):
-                    return False
+                    fell_through = False
+                    break
+            if not fell_through:
+                break
             request.parameters = base_parameters
-        return True
-
-    def served(self, router: "Router", request: "RouterRequest", response: "RouterResponse",
-               complete: Callable[["RouterRequest", "RouterResponse", bool], None]) -> Generator[Token, Any, None]:
-        """The walk of a request the Router serves, then ``complete(request, response,
-        fell_through)`` from inside the generator: it returns None, so a driver stepping it
-        with a ``for`` loop never pays for a ``StopIteration`` carrying a value."""
-        complete(request, response, (yield from self.router(router, request, response)))
+        if complete is None:
+            return fell_through
+        complete(request, response, fell_through)
+        return None
 
     def mounted(self, router: "Router", request: "RouterRequest", response: "RouterResponse",
                 next: Callable[[], None]) -> Generator[Token, Any, None]:
@@ -304,6 +311,7 @@ class _Walk:
 _ON_LOOP = _Walk(on_worker=False)
 _ON_WORKER = _Walk(on_worker=True)
 
-#: ``_Walk.served`` on a worker (``serve_on_worker(router, request, response, complete)``):
-#: the walk ``Router`` serves each request with, then its completion; ``drive_on_worker`` runs it.
-serve_on_worker = _ON_WORKER.served
+#: The walk on a worker with its completion (``serve_on_worker(router, request, response,
+#: complete)``, see ``_Walk.router``): what ``Router`` serves each request with, run by
+#: ``drive_on_worker``.
+serve_on_worker = _ON_WORKER.router
