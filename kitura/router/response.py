@@ -351,7 +351,9 @@ class RouterResponse:
         data_filter = self._data_filter
         if data_filter is not None and self._file_body is not None:
             self._read_file_body()
-        file_body, self._file_body = self._file_body, None
+        file_body = self._file_body
+        if file_body is not None:
+            self._file_body = None
         buffer = self._buffer
         content = bytes(buffer)
         buffer.clear()
