@@ -34,6 +34,7 @@ class HTTPVersion(NamedTuple):
         return f"HTTP/{self.major}.{self.minor}"
 
 
+_UNKNOWN_METHOD = RouterMethod.UNKNOWN   # bound once: reading an Enum class attribute costs a lookup through the metaclass
 _DOMAIN = re.compile(r"([a-z0-9][a-z0-9\-]{1,63}\.[a-z.]{2,6})$", re.IGNORECASE)
 
 
@@ -42,14 +43,20 @@ class RouterRequest:
 
     def __init__(self, server_request: Any) -> None:
         self.server_request = server_request
-        self.method: RouterMethod = METHODS_BY_RAW_VALUE.get(server_request.method, RouterMethod.UNKNOWN)
+        self.method: RouterMethod = METHODS_BY_RAW_VALUE.get(server_request.method, _UNKNOWN_METHOD)
         raw = server_request.url
         if raw.__class__ is bytes or isinstance(raw, (bytes, bytearray)):
-            raw = raw.decode("utf-8", "surrogateescape")
+            try:
+                raw = raw.decode()      # valid UTF-8 (the usual): the same text, decoded faster
+            except UnicodeDecodeError:
+                raw = raw.decode("utf-8", "surrogateescape")
         self.url: str = raw
         """The request target as sent: path and query (deprecated in Kitura; see ``url_url``)."""
-        path, _, query = raw.partition("?")
-        if not path.startswith("/"):
+        if "?" in raw:
+            path, _, query = raw.partition("?")
+        else:
+            path, query = raw, ""
+        if path[:1] != "/":
             # absolute-form ("GET http://host/p") or "*": route on the path part
             path = urlsplit(raw).path or "/"
         #: The path being routed (``path``): while a mounted sub-router runs, the walk
