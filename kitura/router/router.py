@@ -26,10 +26,10 @@ from .media_type import MediaType
 from .paths import absolute_path
 from .request import RouterRequest
 from .response import RouterResponse
-from .steps import Dispatch, WalkDriver, drive_on_worker
+from .steps import Dispatch, drive_on_worker
 from .swagger import swagger_document
 from .templating import TemplateEngine, TemplatingError
-from .walker import record_error, walk, walk_gen, serve_on_worker, walk_mounted
+from .walker import record_error, serve_on_worker, walk, walk_mounted
 from .workers import submit_to_worker_soon
 
 __all__ = ["Router"]
@@ -387,9 +387,8 @@ class Router(ServerDelegate):
     def _walk_on_worker(self, req: RouterRequest, res: RouterResponse, loop: asyncio.AbstractEventLoop) -> None:
         """A plain def somewhere: walk the whole chain on one worker thread (one hop);
         the response is ended from there."""
-        driver = WalkDriver(walk_gen(self, req, res, on_worker=True), loop, res,
-                            self._complete, self._failed, (req, res))
-        submit_to_worker_soon(loop, driver.run)
+        submit_to_worker_soon(loop, drive_on_worker, serve_on_worker(self, req, res, self._complete), loop, res,
+                              self._failed, req, res)
 
     async def _walk_on_loop(self, req: RouterRequest, res: RouterResponse) -> None:
         try:

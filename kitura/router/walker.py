@@ -56,7 +56,7 @@ import logging
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
-from .element import HandlerEntry, RouterElement, RouterMethod
+from .element import HandlerEntry, RouterMethod
 from .errors import RequestError
 from .steps import AWAIT, BLOCKING, DEFER, FUTURE, HELD, TIMED_OUT, Dispatch, NextCallable, drive_on_loop
 
