@@ -15,6 +15,7 @@ from .content_type import ContentType
 from .cookies import Cookie, parse_cookies
 from .element import METHODS_BY_RAW_VALUE, RouterMethod
 from .headers import Headers
+from .lazy import PerInstance
 from .query import parse_query, parse_query_multi
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class HTTPVersion(NamedTuple):
         return f"HTTP/{self.major}.{self.minor}"
 
 
+_UNKNOWN_METHOD = RouterMethod.UNKNOWN   # bound once: reading an Enum class attribute costs a lookup through the metaclass
 _DOMAIN = re.compile(r"([a-z0-9][a-z0-9\-]{1,63}\.[a-z.]{2,6})$", re.IGNORECASE)
 
 
@@ -41,14 +43,20 @@ class RouterRequest:
 
     def __init__(self, server_request: Any) -> None:
         self.server_request = server_request
-        self.method: RouterMethod = METHODS_BY_RAW_VALUE.get(server_request.method, RouterMethod.UNKNOWN)
+        self.method: RouterMethod = METHODS_BY_RAW_VALUE.get(server_request.method, _UNKNOWN_METHOD)
         raw = server_request.url
-        if isinstance(raw, (bytes, bytearray)):
-            raw = bytes(raw).decode("utf-8", "surrogateescape")
+        if raw.__class__ is bytes or isinstance(raw, (bytes, bytearray)):
+            try:
+                raw = raw.decode()      # valid UTF-8 (the usual): the same text, decoded faster
+            except UnicodeDecodeError:
+                raw = raw.decode("utf-8", "surrogateescape")
         self.url: str = raw
         """The request target as sent: path and query (deprecated in Kitura; see ``url_url``)."""
-        path, _, query = raw.partition("?")
-        if not path.startswith("/"):
+        if "?" in raw:
+            path, _, query = raw.partition("?")
+        else:
+            path, query = raw, ""
+        if path[:1] != "/":
             # absolute-form ("GET http://host/p") or "*": route on the path part
             path = urlsplit(raw).path or "/"
         #: The path being routed (``path``): while a mounted sub-router runs, the walk
@@ -56,10 +64,14 @@ class RouterRequest:
         self.routed_path: str = path
         self._query: str = query
         self.parameters: dict[str, str] = {}
-        self.user_info: dict[str, Any] = {}
-        self.handled_named_parameters: set[str] = set()
         # The other attributes start as the class-level defaults below (set per request
-        # only when they change: fewer stores on the per-request path).
+        # only when they change: fewer stores on the per-request path), or are made on
+        # their first use.
+
+    user_info: "dict[str, Any]" = PerInstance(lambda self: {},  # type: ignore[assignment]
+                                              "Anything a handler keeps for the next ones.")
+    handled_named_parameters: "set[str]" = PerInstance(  # type: ignore[assignment]
+        lambda self: set(), "The parameters whose ``parameter()`` handlers ran (the walk keeps it).")
 
     matched_path: str = ""
     route: str | None = None

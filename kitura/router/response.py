@@ -18,6 +18,7 @@ from .content_type import ContentType
 from .cookies import AdditionalCookieAttribute, Cookie, ResponseCookies
 from .element import RouterMethod
 from .headers import Headers
+from .lazy import PerInstance
 from .paths import absolute_path
 from .status import status_enum, status_phrase, status_value
 from .templating import TemplatingError
@@ -64,14 +65,18 @@ class RouterResponse:
                  router_stack: list["Router"] | None = None) -> None:
         self.server_response = server_response
         self.request = request
-        self.headers = Headers(server_response.headers)
-        self.cookies: dict[str, Cookie] = ResponseCookies()
-        self.user_info: dict[str, Any] = {}
-        self.raw_status: int = _UNKNOWN
         self._buffer = bytearray()
         self.router_stack: list[Router] = router_stack if router_stack is not None else []
-        # The other attributes start as the class-level defaults below.
+        # The other attributes start as the class-level defaults below; headers, cookies
+        # and user_info are made on their first use (most requests never touch some).
 
+    headers: Headers = PerInstance(lambda self: Headers(self.server_response.headers),  # type: ignore[assignment]
+                                   "The response headers (a ``Headers`` view of the server response's).")
+    cookies: "dict[str, Cookie]" = PerInstance(lambda self: ResponseCookies(),  # type: ignore[assignment]
+                                               "The cookies ``end()`` sends (a ``ResponseCookies``).")
+    user_info: "dict[str, Any]" = PerInstance(lambda self: {},  # type: ignore[assignment]
+                                              "Anything a handler keeps for the next ones.")
+    raw_status: int = _UNKNOWN
     error: BaseException | None = None
     _file_body: "tuple[str, int, int] | None" = None   # (path, offset, length) streamed at end()
     invoked_end: bool = False
@@ -132,6 +137,17 @@ class RouterResponse:
         ``send(download=path)`` (as an attachment), ``send(status=404)`` (the status
         and its phrase), ``send(jsonp=obj)`` (``callback(...)`` from the query).
         """
+        if value.__class__ is str and not self.invoked_end:
+            # send("text"), the usual call: _append inlined.
+            if self._file_body is not None:
+                self._read_file_body()
+            self._buffer += value.encode("utf-8")
+            self.invoked_send = True
+            if self.raw_status == _UNKNOWN:
+                self.raw_status = 200
+            if status is not None:
+                self.raw_status = status_value(status)
+            return self
         if self._after_end("send()"):
             return self
         if status is not None and value is _MISSING and json is _MISSING and data is None \
@@ -335,7 +351,9 @@ class RouterResponse:
         data_filter = self._data_filter
         if data_filter is not None and self._file_body is not None:
             self._read_file_body()
-        file_body, self._file_body = self._file_body, None
+        file_body = self._file_body
+        if file_body is not None:
+            self._file_body = None
         buffer = self._buffer
         content = bytes(buffer)
         buffer.clear()
@@ -345,24 +363,27 @@ class RouterResponse:
         status = self.raw_status
         sr = self.server_response
         container = sr.headers
-        if self.cookies:
-            container.append("Set-Cookie", [c.header_value() for c in self.cookies.values()])
+        cookies = self.__dict__.get("cookies")     # made only if a handler used it (PerInstance)
+        if cookies:
+            container.append("Set-Cookie", [c.header_value() for c in cookies.values()])
+        # The container's own map (lower-cased name -> [name, values]): membership tests
+        # without a frame each.
+        entries = container.entry_map()
         is_head = self.request.method is _HEAD
         if status in _NO_BODY_STATUSES or 100 <= status < 200:
             content, file_body = b"", None
-            if "Content-Length" in container:
-                del container["Content-Length"]
+            entries.pop("content-length", None)
         else:
-            if content and self._text_only and "Content-Type" not in container:
+            if content and self._text_only and "content-type" not in entries:
                 if content[0] in _MAY_START_HTML:
                     head = content[:64].lstrip().lower()
                     kind = _HTML_UTF8 if head.startswith((b"<!doctype", b"<html")) else _TEXT_UTF8
                 else:
                     kind = _TEXT_UTF8
-                container["Content-Type"] = kind
+                entries["content-type"] = ["Content-Type", [kind]]
             if file_body is not None:
                 container["Content-Length"] = str(file_body[2])
-            elif is_head and "Content-Length" not in container:
+            elif is_head and "content-length" not in entries:
                 # kitura.net counts the body it is given; HEAD gives none, so say what GET would send.
                 container["Content-Length"] = str(len(content))
         sr.status_code = status

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from .response import RouterResponse
 
 __all__ = ["Dispatch", "dispatch_of", "is_async_callable", "walk_steps", "Steps", "NextCallable",
-           "AWAIT", "FUTURE", "DEFER", "BLOCKING", "HELD", "TIMED_OUT", "drive_on_loop", "WalkDriver"]
+           "AWAIT", "FUTURE", "DEFER", "BLOCKING", "HELD", "TIMED_OUT", "drive_on_loop", "WalkDriver",
+           "drive_on_worker"]
 
 logger = logging.getLogger("kitura.router")
 
@@ -117,11 +118,9 @@ def walk_steps(fn: Callable[..., Gen]) -> Callable[..., Steps]:
 class NextCallable:
     """The ``next`` passed to a handler: call it (once, from any thread) to go on with the chain."""
 
-    __slots__ = ("called", "waiter", "__weakref__")
-
-    def __init__(self) -> None:
-        self.called = False
-        self.waiter: Callable[[], None] | None = None
+    # No __init__ (one frame less per handler): both start as these class-level defaults.
+    called: bool = False
+    waiter: Callable[[], None] | None = None
 
     def __call__(self) -> None:
         if self.called:
@@ -255,17 +254,20 @@ class WalkDriver:
         self.failed = failed
         self.args = args
 
-    def run(self, value: Any = None, exc: BaseException | None = None) -> None:
-        """Run the walk on this thread until it ends or must wait."""
+    def run(self, value: Any = None, exc: BaseException | None = None, token: Token | None = None) -> None:
+        """Run the walk on this thread until it ends or must wait (``token``: what it
+        yielded last, not acted on yet)."""
         gen = self.gen
         try:
             while True:
-                try:
-                    token = gen.throw(exc) if exc is not None else gen.send(value)
-                except StopIteration as stop:
-                    self.complete(*self.args, stop.value)
-                    return
+                if token is None:
+                    try:
+                        token = gen.throw(exc) if exc is not None else gen.send(value)
+                    except StopIteration as stop:
+                        self.complete(*self.args, stop.value)
+                        return
                 kind, arg = token
+                token = None
                 if kind == BLOCKING:  # this is a worker thread: run it here
                     value = exc = None
                     try:
@@ -286,6 +288,27 @@ class WalkDriver:
                 return
         except BaseException as error:  # noqa: BLE001 - a bug in the walk itself: answered 500
             self.failed(*self.args, error)
+
+
+def drive_on_worker(gen: Generator[Token, Any, None], loop: asyncio.AbstractEventLoop, response: "RouterResponse",
+                    failed: Callable[..., None], *args: Any) -> None:
+    """Run, on this worker thread, a walk that completes itself (walker.py's ``serve_on_worker``:
+    it returns None): as ``WalkDriver``, with ``failed(*args, error)`` for an exception that
+    escapes it, but without making the driver unless the walk must wait (a usual request
+    never does), and without a ``StopIteration`` to catch when it ends."""
+    try:
+        for token in gen:
+            break
+        else:
+            return
+    except BaseException as error:  # noqa: BLE001 - a bug in the walk itself: answered 500
+        failed(*args, error)
+        return
+    WalkDriver(gen, loop, response, _completed_itself, failed, args).run(token=token)
+
+
+def _completed_itself(*args: Any) -> None:
+    """The ``complete`` of a ``WalkDriver`` whose walk completes itself."""
 
 
 class _Resume:

@@ -56,7 +56,7 @@ import logging
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
-from .element import HandlerEntry, RouterElement, RouterMethod
+from .element import HandlerEntry, RouterMethod
 from .errors import RequestError
 from .steps import AWAIT, BLOCKING, DEFER, FUTURE, HELD, TIMED_OUT, Dispatch, NextCallable, drive_on_loop
 
@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from .response import RouterResponse
     from .router import Router
 
-__all__ = ["walk", "walk_gen", "walk_mounted", "record_error"]
+__all__ = ["walk", "walk_gen", "serve_on_worker", "walk_mounted", "record_error"]
 
 logger = logging.getLogger("kitura.router")
 
@@ -121,20 +121,6 @@ def walk_gen(router: "Router", request: "RouterRequest", response: "RouterRespon
     return (_ON_WORKER if on_worker else _ON_LOOP).router(router, request, response)
 
 
-def _enter_element(element: RouterElement, found: tuple[str, dict[str, str]], request: "RouterRequest",
-                   base_parameters: dict[str, str]) -> dict[str, str]:
-    matched_path, parameters = found
-    request.matched_path = matched_path
-    request.allow_partial_match = element.allow_partial_match
-    request.route = element.pattern
-    if element.merge_parameters and base_parameters:
-        merged = dict(base_parameters)
-        merged.update(parameters)
-        parameters = merged
-    request.parameters = parameters
-    return parameters
-
-
 def _settle(result: Any, is_async: bool) -> Generator[Token, Any, None]:
     """Wait for what a handler returned (not None): an ``async def``'s awaitable first,
     then a ``concurrent.futures.Future`` or an awaitable it gave."""
@@ -159,28 +145,79 @@ class _Walk:
         self.on_worker = on_worker
         self.direct = _SYNC if on_worker else _ASYNC
 
-    def router(self, router: "Router", request: "RouterRequest", response: "RouterResponse") -> Gen:
-        path = request.path or "/"
+    def router(self, router: "Router", request: "RouterRequest", response: "RouterResponse",
+               complete: "Callable[[RouterRequest, RouterResponse, bool], None] | None" = None
+               ) -> Generator[Token, Any, bool | None]:
+        """The walk of ``router``'s chain; returns True when it ran off its end. With
+        ``complete``: calls ``complete(request, response, fell_through)`` instead, from inside
+        the generator, and returns None: a driver stepping it with a ``for`` loop then pays
+        for no ``StopIteration`` carrying a value (``drive_on_worker``)."""
+        fell_through = True
+        path = request.routed_path or "/"
         base_parameters = request.parameters
         parameter_handlers: dict[str, list[Any]] | None = None
+        direct = self.direct
         for element in router.candidate_elements(request.method, path):
-            if (response.error is not None) is not (element.method is _ERROR):
+            is_error = element.method is _ERROR
+            if (response.error is not None) is not is_error:
                 continue
-            # An exact route listed for this very path matches without the pattern.
-            found = (path, {}) if element.exact_path == path else element.match(path)
-            if found is None:
-                continue
-            parameters = _enter_element(element, found, request, base_parameters)
+            # Enter the element. An exact route listed for this very path matches without the pattern.
+            if element.exact_path == path:
+                request.matched_path = path
+                parameters: dict[str, str] = {}
+            else:
+                found = element.match(path)
+                if found is None:
+                    continue
+                request.matched_path, parameters = found
+            request.allow_partial_match = element.allow_partial_match
+            request.route = element.pattern
+            if element.merge_parameters and base_parameters:
+                merged = dict(base_parameters)
+                merged.update(parameters)
+                parameters = merged
+            request.parameters = parameters
             if parameters and router.parameter_handlers and element.compiled.regex is not None:
                 if parameter_handlers is None:
                     parameter_handlers = {k: list(v) for k, v in router.parameter_handlers.items()}
                 if not (yield from self._parameters(parameter_handlers, request, response)):
-                    return False
+                    fell_through = False
+                    break
                 request.parameters = parameters
-            if not (yield from self._handlers(element, request, response)):
-                return False
+            # The element's handlers (inlined here: no generator of their own per element).
+            for entry in element.handlers:
+                if response.error is not None and not is_error:
+                    break
+                request.parameters = parameters
+                nxt = NextCallable()
+                try:
+                    if entry.dispatch is direct:
+                        # The common case, inlined (no _invoke generator): an async def on the
+                        # loop, a plain def on a worker, that returns None.
+                        result = entry.fn(request, response, nxt)
+                        if result is not None:
+                            yield from _settle(result, direct is _ASYNC)
+                    else:
+                        yield from self._invoke(entry, (request, response, nxt))
+                except Exception as exc:  # noqa: BLE001 - user code: logged, answered 500
+                    record_error(response, exc, entry.name)
+                    continue
+                if nxt.called:
+                    if response.deferred:
+                        response.deferred = False
+                    continue
+                after = self._after_handler(nxt, response)
+                del nxt     # see _after_handler
+                if not (yield from after):
+                    fell_through = False
+                    break
+            if not fell_through:
+                break
             request.parameters = base_parameters
-        return True
+        if complete is None:
+            return fell_through
+        complete(request, response, fell_through)
+        return None
 
     def mounted(self, router: "Router", request: "RouterRequest", response: "RouterResponse",
                 next: Callable[[], None]) -> Generator[Token, Any, None]:
@@ -247,37 +284,6 @@ class _Walk:
         _end_unfinished(response)
         return False
 
-    def _handlers(self, element: RouterElement, request: "RouterRequest", response: "RouterResponse") -> Gen:
-        parameters = request.parameters
-        is_error = element.method is _ERROR
-        direct = self.direct
-        for entry in element.handlers:
-            if response.error is not None and not is_error:
-                return True
-            request.parameters = parameters
-            nxt = NextCallable()
-            try:
-                if entry.dispatch is direct:
-                    # The common case, inlined (no _invoke generator): an async def on the
-                    # loop, a plain def on a worker, that returns None.
-                    result = entry.fn(request, response, nxt)
-                    if result is not None:
-                        yield from _settle(result, direct is _ASYNC)
-                else:
-                    yield from self._invoke(entry, (request, response, nxt))
-            except Exception as exc:  # noqa: BLE001 - user code: logged, answered 500
-                record_error(response, exc, entry.name)
-                continue
-            if nxt.called:
-                if response.deferred:
-                    response.deferred = False
-                continue
-            after = self._after_handler(nxt, response)
-            del nxt     # see _after_handler
-            if not (yield from after):
-                return False
-        return True
-
     def _parameters(self, handlers: dict[str, list[Any]], request: "RouterRequest",
                     response: "RouterResponse") -> Gen:
         for key, value in list(request.parameters.items()):
@@ -304,3 +310,8 @@ class _Walk:
 
 _ON_LOOP = _Walk(on_worker=False)
 _ON_WORKER = _Walk(on_worker=True)
+
+#: The walk on a worker with its completion (``serve_on_worker(router, request, response,
+#: complete)``, see ``_Walk.router``): what ``Router`` serves each request with, run by
+#: ``drive_on_worker``.
+serve_on_worker = _ON_WORKER.router
