@@ -31,7 +31,7 @@ from ..net.linger import close_lingering
 from ..net.loop import call_on_loop, start_coroutine
 from .close_codes import WebSocketCloseReasonCode
 from .events import BinaryMessage, Event, TextMessage
-from .frames import OP_BINARY, OP_TEXT, encode_text_frame
+from .frames import OP_BINARY, OP_TEXT, text_frame
 from .protocol import ServerProtocol, State
 
 if TYPE_CHECKING:
@@ -447,7 +447,7 @@ class WebSocketConnection(asyncio.Protocol):
             if payload.__class__ is str and not self._compressed:
                 cached, frame = _last_text
                 if cached is not payload:
-                    frame = encode_text_frame(payload.encode("utf-8"))
+                    frame = text_frame(payload)
                     _last_text = (payload, frame)
                 proto.send_frame(frame)
                 size = len(frame)

@@ -51,6 +51,9 @@ __all__ = [
     "FrameReader",
     "encode_frame",
     "encode_text_frame",
+    "text_frame",
+    "py_text_frame",
+    "c_text_frame",
     "encode_close_payload",
     "parse_close_payload",
     "parse_message",
@@ -367,6 +370,13 @@ def encode_text_frame(data: bytes) -> bytes:
     return encode_frame(OP_TEXT, data)
 
 
+def py_text_frame(text: str) -> bytes:
+    """``encode_text_frame(text.encode("utf-8"))``: a str framed as a server's final
+    uncompressed text frame, in pure Python. ``text_frame`` is the C version from
+    ``_speedups`` when it was built (one copy of an ASCII str), else this one."""
+    return encode_text_frame(text.encode("utf-8"))
+
+
 def py_parse_message(data: bytes, limit: int) -> str | bytes | None:
     """The fast path for a read that is exactly one whole message, in pure Python.
 
@@ -409,15 +419,18 @@ def py_parse_message(data: bytes, limit: int) -> str | bytes | None:
 
 
 c_parse_message: Callable[[bytes, int], str | bytes | None] | None = None
+c_text_frame: Callable[[str], bytes] | None = None
 if not NO_EXTENSIONS:  # (mask.py)
     try:
         from ._speedups import parse_message as c_parse_message  # type: ignore[import-not-found,no-redef,unused-ignore]
+        from ._speedups import text_frame as c_text_frame  # type: ignore[import-not-found,no-redef,unused-ignore]
     except ImportError:  # the optional extension was not built
         pass
 
 parse_message: Callable[[bytes, int], str | bytes | None] = (
     c_parse_message if c_parse_message is not None else py_parse_message
 )
+text_frame: Callable[[str], bytes] = c_text_frame if c_text_frame is not None else py_text_frame
 
 
 def encode_close_payload(code: int, reason: str = "") -> bytes:
