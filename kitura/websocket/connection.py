@@ -58,9 +58,6 @@ def _new_id_prefix() -> None:
 
 os.register_at_fork(after_in_child=_new_id_prefix)
 
-# One-entry cache: a text message sent to many connections (the chat's relay loop)
-# is framed once. Only for connections without compression, on the loop thread.
-_last_text: tuple[Any, bytes] = (None, b"")
 
 
 class DeliveryBatch:
@@ -68,13 +65,20 @@ class DeliveryBatch:
     read (``data_received``): their frames wait in the cores, and each connection they
     went to is written once when the delivery ends. ``owner`` is the delivering
     connection (None between batches; it writes its own frames at the end of
-    ``data_received``); ``others`` lists the other connections with frames waiting."""
+    ``data_received``); ``others`` lists the other connections with frames waiting.
 
-    __slots__ = ("owner", "others")
+    It also holds its thread's one-entry cache of text frames: the last str sent as
+    text (``text``) and its frame (``frame``), so that a message sent to many
+    connections (the chat's relay loop) is framed once (connections without
+    compression only)."""
+
+    __slots__ = ("owner", "others", "text", "frame")
 
     def __init__(self) -> None:
         self.owner: Any = None  # a WebSocketConnection, or _NO_CONNECTION
         self.others: list[WebSocketConnection] = []
+        self.text: Any = None
+        self.frame = b""
 
     def flush(self) -> None:
         """Write each of ``others`` once, then end the batch."""
@@ -430,7 +434,6 @@ class WebSocketConnection(asyncio.Protocol):
     def send_encoded(self, opcode: int, payload: Any) -> None:
         """On the loop thread: send what ``encode_message`` gave (rooms send one encoded
         message to each member with it)."""
-        global _last_text
         if self.transport_closed:
             return
         entry = self._entry
@@ -445,10 +448,12 @@ class WebSocketConnection(asyncio.Protocol):
         proto = self._proto
         if opcode == OP_TEXT:
             if payload.__class__ is str and not self._compressed:
-                cached, frame = _last_text
-                if cached is not payload:
-                    frame = text_frame(payload)
-                    _last_text = (payload, frame)
+                batch = self._batch
+                if batch.text is payload:
+                    frame = batch.frame
+                else:
+                    batch.frame = frame = text_frame(payload)
+                    batch.text = payload
                 proto.send_frame(frame)
                 size = len(frame)
             else:
