@@ -95,7 +95,7 @@ done:
 /* parse_message(data, limit) -> str | bytes | None
  *
  * When `data` (exactly a bytes object) is one whole masked frame with FIN set,
- * no RSV bits, opcode text or binary, a 7- or 16-bit payload length, nothing
+ * no RSV bits, opcode text or binary, any payload length encoding, nothing
  * after it, and a payload of at most `limit` bytes: the unmasked payload,
  * decoded (str) for text, bytes for binary. None for anything else, invalid
  * UTF-8 included: the caller then takes its general path, which reports it.
@@ -145,7 +145,21 @@ parse_message(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         start = 8;
     }
     else if (len == 127) {
-        Py_RETURN_NONE;
+        /* A 64-bit length (a message of 64 KiB or more); one with its most significant
+         * bit set (RFC 6455 5.2) cannot match the size of data: None. */
+        unsigned long long wide = 0;
+        int i;
+        if (n < 14) {
+            Py_RETURN_NONE;
+        }
+        for (i = 0; i < 8; i++) {
+            wide = (wide << 8) | p[2 + i];
+        }
+        start = 14;
+        if (wide != (unsigned long long)(n - start)) {
+            Py_RETURN_NONE;
+        }
+        len = n - start;
     }
     if (n != start + len || (long long)len > limit) {
         Py_RETURN_NONE;

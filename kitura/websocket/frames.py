@@ -381,7 +381,7 @@ def py_parse_message(data: bytes, limit: int) -> str | bytes | None:
     """The fast path for a read that is exactly one whole message, in pure Python.
 
     When ``data`` (exactly a ``bytes`` object) is one whole masked frame with FIN
-    set, no RSV bits, opcode text or binary, a 7- or 16-bit payload length,
+    set, no RSV bits, opcode text or binary, any payload length encoding,
     nothing after it, and a payload of at most ``limit`` bytes: the unmasked
     payload, decoded (``str``) for text, ``bytes`` for binary. ``None`` for
     anything else, invalid UTF-8 included (the caller's general path then
@@ -405,8 +405,10 @@ def py_parse_message(data: bytes, limit: int) -> str | bytes | None:
         if n < 8 or n != _UNPACK_H(data, 2)[0] + 8:
             return None
         start = 8
-    else:
-        return None
+    else:  # a 64-bit length (one with its top bit set, RFC 6455 5.2, cannot match n)
+        if n < 14 or n != _UNPACK_Q(data, 2)[0] + 14:
+            return None
+        start = 14
     if n - start > limit:
         return None
     payload = apply_mask(data[start:], data[start - 4 : start])
