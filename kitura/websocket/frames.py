@@ -50,6 +50,7 @@ __all__ = [
     "Frame",
     "FrameReader",
     "encode_frame",
+    "encode_frame_head",
     "encode_text_frame",
     "text_frame",
     "py_text_frame",
@@ -356,6 +357,20 @@ def encode_frame(
     else:
         head = _PACK_BBQ(b0, 0xFF, n)
     return head + mask + apply_mask(payload, mask)
+
+
+def encode_frame_head(opcode: int, length: int, rsv1: bool = False) -> bytes:
+    """The header of a final unmasked (server) frame of ``length`` payload bytes:
+    ``encode_frame(opcode, payload, True, rsv1)`` is this followed by ``payload``.
+    For a large payload written after its header as a second chunk, not copied."""
+    b0 = opcode | FIN
+    if rsv1:
+        b0 |= RSV1
+    if length < 126:
+        return _PACK_BB(b0, length)
+    if length < 0x10000:
+        return _PACK_BBH(b0, 126, length)
+    return _PACK_BBQ(b0, 127, length)
 
 
 # The headers of unmasked final text frames of 0..125 bytes.
