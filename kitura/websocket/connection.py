@@ -437,44 +437,45 @@ class WebSocketConnection(asyncio.Protocol):
         if self.transport_closed:
             return
         entry = self._entry
-        waiting = self._transport.get_write_buffer_size() + self._batched_bytes
-        if waiting > entry.max_send_buffer:
-            _log.warning(
-                "Closing WebSocket connection %s: %d bytes wait to be sent to a peer that does not read "
-                "(max_send_buffer=%d); use `await connection.asend(...)` to wait instead",
-                self.id, waiting, entry.max_send_buffer)
-            self.drop(reason=WebSocketCloseReasonCode.POLICY_VIOLATION, description="send buffer full")
+        batched = self._batched_bytes
+        if self._transport.get_write_buffer_size() + batched > entry.max_send_buffer:
+            self._send_buffer_full()
             return
-        proto = self._proto
-        if opcode == OP_TEXT:
-            if payload.__class__ is str and not self._compressed:
-                batch = self._batch
-                if batch.text is payload:
-                    frame = batch.frame
-                else:
-                    batch.frame = frame = text_frame(payload)
-                    batch.text = payload
-                proto.send_frame(frame)
-                size = len(frame)
-            else:
-                proto.send_text(payload)
-                size = len(payload) + 2
-        else:
-            proto.send_binary(payload)
-            size = len(payload) + 2
         batch = self._batch
+        if opcode == OP_TEXT and payload.__class__ is str and not self._compressed:
+            # The thread's one-entry cache: a message sent to many connections is framed once.
+            if batch.text is payload:
+                frame = batch.frame
+            else:
+                batch.frame = frame = text_frame(payload)
+                batch.text = payload
+            self._proto.send_frame(frame)
+            size = len(frame)
+        elif opcode == OP_TEXT:
+            self._proto.send_text(payload)
+            size = len(payload) + 2
+        else:
+            self._proto.send_binary(payload)
+            size = len(payload) + 2
         owner = batch.owner
         if owner is not None:
             # A delivery batch is running on this thread (see data_received): queue the
             # frame in the core, to be written when the batch ends, but never more than
             # write_limit bytes, so the buffer checks keep their meaning.
-            batched = self._batched_bytes
             if not batched and owner is not self:
                 batch.others.append(self)
             self._batched_bytes = batched = batched + size
             if batched <= entry.write_limit:
                 return
         self._write_out()
+
+    def _send_buffer_full(self) -> None:
+        waiting = self._transport.get_write_buffer_size() + self._batched_bytes
+        _log.warning(
+            "Closing WebSocket connection %s: %d bytes wait to be sent to a peer that does not read "
+            "(max_send_buffer=%d); use `await connection.asend(...)` to wait instead",
+            self.id, waiting, self._entry.max_send_buffer)
+        self.drop(reason=WebSocketCloseReasonCode.POLICY_VIOLATION, description="send buffer full")
 
     def _write_out(self) -> None:
         """Write what the core has queued (the frames of a batch first, in order).
