@@ -395,6 +395,33 @@ class WebSocketConnection(asyncio.Protocol):
         closed with 1008 (logged); use ``await asend(...)`` to wait instead.
         """
         if message.__class__ is str and as_binary is None and model is None:
+            if get_ident() == self.loop_thread and not self._compressed:
+                # send_encoded(OP_TEXT, message) on a connection without compression, its
+                # text path inline (one Python call less for the echo and the chat relay);
+                # tests/websocket/test_batching.py checks that both do the same.
+                if self.transport_closed:
+                    return
+                entry = self._entry
+                batched = self._batched_bytes
+                if self._transport.get_write_buffer_size() + batched > entry.max_send_buffer:
+                    self._send_buffer_full()
+                    return
+                batch = self._batch
+                if batch.text is message:
+                    frame = batch.frame
+                else:
+                    batch.frame = frame = text_frame(message)
+                    batch.text = message
+                self._proto.send_frame(frame)
+                owner = batch.owner
+                if owner is not None:
+                    if not batched and owner is not self:
+                        batch.others.append(self)
+                    self._batched_bytes = batched = batched + len(frame)
+                    if batched <= entry.write_limit:
+                        return
+                self._write_out()
+                return
             opcode, payload = OP_TEXT, message  # what encode_message gives, without the call
         else:
             opcode, payload = encode_message(message, as_binary, model)
