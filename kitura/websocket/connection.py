@@ -59,7 +59,6 @@ def _new_id_prefix() -> None:
 os.register_at_fork(after_in_child=_new_id_prefix)
 
 
-
 class DeliveryBatch:
     """The sends made on one loop thread while a connection delivers the events of one
     read (``data_received``): their frames wait in the cores, and each connection they
