@@ -7,6 +7,7 @@ failure asserts the exact close code sent in the Close frame.
 from __future__ import annotations
 
 import logging
+import random
 import zlib
 
 import pytest
@@ -1253,8 +1254,6 @@ class TestLargeFramesAreNotCopied:
                                     encode_frame(OP_BINARY, b"m" * 20_000)]
 
     def test_compressed_large_frame(self) -> None:
-        import random
-
         data = random.Random(1).randbytes(40_000)  # incompressible: the compressed payload is > 16 KiB
         p = ServerProtocol(deflate=PerMessageDeflate())
         p.send_binary(data)
