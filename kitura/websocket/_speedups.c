@@ -1,5 +1,6 @@
-/* Optional C speedups for the WebSocket core: apply_mask (RFC 6455 5.3) and
- * parse_message, the fast path for a read that is exactly one whole message.
+/* Optional C speedups for the WebSocket core: apply_mask (RFC 6455 5.3),
+ * parse_message, the fast path for a read that is exactly one whole message, and
+ * text_frame, a str framed as a server's text frame in one step.
  *
  * apply_mask(data, mask) -> bytes XORs `data` (any contiguous buffer) with
  * the 4-byte `mask` repeated. The body works 16 bytes per step with two
@@ -94,7 +95,7 @@ done:
 /* parse_message(data, limit) -> str | bytes | None
  *
  * When `data` (exactly a bytes object) is one whole masked frame with FIN set,
- * no RSV bits, opcode text or binary, a 7- or 16-bit payload length, nothing
+ * no RSV bits, opcode text or binary, any payload length encoding, nothing
  * after it, and a payload of at most `limit` bytes: the unmasked payload,
  * decoded (str) for text, bytes for binary. None for anything else, invalid
  * UTF-8 included: the caller then takes its general path, which reports it.
@@ -144,7 +145,21 @@ parse_message(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         start = 8;
     }
     else if (len == 127) {
-        Py_RETURN_NONE;
+        /* A 64-bit length (a message of 64 KiB or more); one with its most significant
+         * bit set (RFC 6455 5.2) cannot match the size of data: None. */
+        unsigned long long wide = 0;
+        int i;
+        if (n < 14) {
+            Py_RETURN_NONE;
+        }
+        for (i = 0; i < 8; i++) {
+            wide = (wide << 8) | p[2 + i];
+        }
+        start = 14;
+        if (wide != (unsigned long long)(n - start)) {
+            Py_RETURN_NONE;
+        }
+        len = n - start;
     }
     if (n != start + len || (long long)len > limit) {
         Py_RETURN_NONE;
@@ -178,7 +193,72 @@ parse_message(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
 }
 
+/* text_frame(text) -> bytes
+ *
+ * A server's final uncompressed text frame carrying `text` (a str) as UTF-8:
+ * the shortest header and the payload in one bytes object, made with one copy
+ * of an ASCII str's characters (a non-ASCII str is encoded first, not cached in
+ * the str). UnicodeEncodeError for a str that is not valid Unicode (a lone
+ * surrogate), as str.encode("utf-8"). The pure-Python twin is frames.py_text_frame. */
+static PyObject *
+text_frame(PyObject *self, PyObject *text)
+{
+    PyObject *encoded = NULL, *result;
+    const char *utf8;
+    Py_ssize_t n, head;
+    unsigned char *p;
+
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "text_frame() takes a str, not %.100s", Py_TYPE(text)->tp_name);
+        return NULL;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0) {
+        return NULL;
+    }
+#endif
+    if (PyUnicode_IS_ASCII(text)) {
+        utf8 = (const char *)PyUnicode_DATA(text);
+        n = PyUnicode_GET_LENGTH(text);
+    }
+    else {
+        encoded = PyUnicode_AsUTF8String(text);
+        if (encoded == NULL) {
+            return NULL;
+        }
+        utf8 = PyBytes_AS_STRING(encoded);
+        n = PyBytes_GET_SIZE(encoded);
+    }
+    head = n < 126 ? 2 : (n < 0x10000 ? 4 : 10);
+    result = PyBytes_FromStringAndSize(NULL, head + n);
+    if (result != NULL) {
+        p = (unsigned char *)PyBytes_AS_STRING(result);
+        p[0] = 0x81;  /* FIN | OP_TEXT */
+        if (head == 2) {
+            p[1] = (unsigned char)n;
+        }
+        else if (head == 4) {
+            p[1] = 126;
+            p[2] = (unsigned char)(n >> 8);
+            p[3] = (unsigned char)n;
+        }
+        else {
+            unsigned long long len = (unsigned long long)n;
+            int i;
+            p[1] = 127;
+            for (i = 0; i < 8; i++) {
+                p[2 + i] = (unsigned char)(len >> (56 - 8 * i));
+            }
+        }
+        memcpy(p + head, utf8, n);
+    }
+    Py_XDECREF(encoded);
+    return result;
+}
+
 static PyMethodDef speedups_methods[] = {
+    {"text_frame", text_frame, METH_O,
+     "text_frame(text) -> bytes\n\nA server's final uncompressed text frame carrying the str text as UTF-8."},
     {"parse_message", (PyCFunction)(void (*)(void))parse_message, METH_FASTCALL,
      "parse_message(data, limit) -> str | bytes | None\n\nThe payload of a read that is exactly one whole "
      "masked text (decoded) or binary message of at most limit bytes, else None."},
@@ -190,7 +270,7 @@ static PyMethodDef speedups_methods[] = {
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     "kitura.websocket._speedups",
-    "C speedups for kitura.websocket (apply_mask, parse_message).",
+    "C speedups for kitura.websocket (apply_mask, parse_message, text_frame).",
     0,
     speedups_methods,
 };

@@ -31,7 +31,7 @@ from ..net.linger import close_lingering
 from ..net.loop import call_on_loop, start_coroutine
 from .close_codes import WebSocketCloseReasonCode
 from .events import BinaryMessage, Event, TextMessage
-from .frames import OP_BINARY, OP_TEXT, encode_text_frame
+from .frames import OP_BINARY, OP_TEXT, text_frame
 from .protocol import ServerProtocol, State
 
 if TYPE_CHECKING:
@@ -60,23 +60,26 @@ def _new_id_prefix() -> None:
 
 os.register_at_fork(after_in_child=_new_id_prefix)
 
-# One-entry cache: a text message sent to many connections (the chat's relay loop)
-# is framed once. Only for connections without compression, on the loop thread.
-_last_text: tuple[Any, bytes] = (None, b"")
-
 
 class DeliveryBatch:
     """The sends made on one loop thread while a connection delivers the events of one
     read (``data_received``): their frames wait in the cores, and each connection they
     went to is written once when the delivery ends. ``owner`` is the delivering
     connection (None between batches; it writes its own frames at the end of
-    ``data_received``); ``others`` lists the other connections with frames waiting."""
+    ``data_received``); ``others`` lists the other connections with frames waiting.
 
-    __slots__ = ("owner", "others")
+    It also holds its thread's one-entry cache of text frames: the last str sent as
+    text (``text``) and its frame (``frame``), so that a message sent to many
+    connections (the chat's relay loop) is framed once (connections without
+    compression only)."""
+
+    __slots__ = ("owner", "others", "text", "frame")
 
     def __init__(self) -> None:
         self.owner: Any = None  # a WebSocketConnection, or _NO_CONNECTION
         self.others: list[WebSocketConnection] = []
+        self.text: Any = None
+        self.frame = b""
 
     def flush(self) -> None:
         """Write each of ``others`` once, then end the batch."""
@@ -125,14 +128,18 @@ def left_room(connection: "WebSocketConnection", room: Any) -> None:
 _batches: dict[int, DeliveryBatch] = {}
 
 
+def _batch_of(thread: int) -> DeliveryBatch:
+    batch = _batches.get(thread)
+    if batch is None:
+        batch = _batches[thread] = DeliveryBatch()
+    return batch
+
+
 def deliver_as_batch(fn: Callable[..., Any], *args: Any) -> None:
     """Run ``fn(*args)`` on the loop thread as one delivery batch, as ``data_received``
     runs a read's callbacks: the frames it sends are queued and written once per
     connection at the end (rooms deliver the messages of one pub/sub read this way)."""
-    ident = get_ident()
-    batch = _batches.get(ident)
-    if batch is None:
-        batch = _batches[ident] = DeliveryBatch()
+    batch = _batch_of(get_ident())
     if batch.owner is not None:  # nested in a batch: that one flushes
         fn(*args)
         return
@@ -185,7 +192,7 @@ class WebSocketConnection(asyncio.Protocol):
     (the TCP connection is closed or closing: nothing more can be sent).
     """
 
-    __slots__ = ('_id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', 'loop', 'loop_thread', '_compressed', '_opened', '_batched_bytes', 'transport_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen', '_rooms')
+    __slots__ = ('_id', 'request', 'subprotocol', 'service', '_entry', '_handover', '_transport', '_proto', 'loop', 'loop_thread', '_compressed', '_opened', '_batched_bytes', 'transport_closed', '_disconnected', '_backlog', '_reading_paused', '_drain_waiters', '_close_timer', '_idle_timer', '_awaiting_pong', '_last_seen', '_rooms', '_batch')
 
     def __init__(self, entry: "ServiceEntry", handover: "UpgradeHandover", protocol: ServerProtocol,
                  subprotocol: Optional[str] = None) -> None:
@@ -212,6 +219,7 @@ class WebSocketConnection(asyncio.Protocol):
         self._idle_timer: Optional[asyncio.TimerHandle] = None
         self._awaiting_pong = False
         self._last_seen = 0.0
+        self._batch = _batch_of(handover.loop_thread)  # the delivery batch of its loop thread
         self._transport.set_write_buffer_limits(high=entry.write_limit)
 
     @property
@@ -253,15 +261,24 @@ class WebSocketConnection(asyncio.Protocol):
             # after the callbacks (see send_encoded): one write per connection for a batch,
             # and echoes go out before a Close that followed their messages on the wire
             # (the core holds that Close back).
-            batch = _batches.get(self.loop_thread)
-            if batch is None:
-                batch = _batches[self.loop_thread] = DeliveryBatch()
+            batch = self._batch
             if batch.owner is not None:  # nested in another connection's batch: that one flushes
                 self._deliver_input(received)
             else:
                 batch.owner = self
                 try:
-                    self._deliver_input(received)
+                    kind = received.__class__
+                    if kind is str and self._backlog is None:
+                        # A lone text message (the echo's path): _deliver inline.
+                        try:
+                            result = self.service.received_text(received, self)
+                        except Exception as exc:  # noqa: BLE001 - as in _call
+                            self._callback_failed(exc)
+                        else:
+                            if result is not None:
+                                self._started(result)
+                    else:
+                        self._deliver_input(received)
                 finally:
                     if batch.others:
                         batch.flush()
@@ -270,7 +287,10 @@ class WebSocketConnection(asyncio.Protocol):
         self._batched_bytes = 0
         out = proto.data_to_send()
         if out:
-            self._write(out)
+            if len(out) == 1:
+                self._transport.write(out[0])
+            else:
+                self._transport.writelines(out)
         if proto.state is _CLOSED and not self.transport_closed:
             self._finish_close()
 
@@ -345,7 +365,12 @@ class WebSocketConnection(asyncio.Protocol):
         except Exception as exc:  # noqa: BLE001 - a service bug must not take the server down
             self._callback_failed(exc)
             return
-        if result is not None and asyncio.iscoroutine(result):
+        if result is not None:
+            self._started(result)
+
+    def _started(self, result: Any) -> None:
+        """A callback returned ``result`` (not None): a coroutine is run, its first step now."""
+        if asyncio.iscoroutine(result):
             task = start_coroutine(result, self._callback_failed)  # eagerly: most callbacks never suspend
             if task is not None:  # it suspended: later callbacks wait behind it
                 self._backlog = deque()
@@ -375,6 +400,33 @@ class WebSocketConnection(asyncio.Protocol):
         closed with 1008 (logged); use ``await asend(...)`` to wait instead.
         """
         if message.__class__ is str and as_binary is None and model is None:
+            if get_ident() == self.loop_thread and not self._compressed:
+                # send_encoded(OP_TEXT, message) on a connection without compression, its
+                # text path inline (one Python call less for the echo and the chat relay);
+                # tests/websocket/test_batching.py checks that both do the same.
+                if self.transport_closed:
+                    return
+                entry = self._entry
+                batched = self._batched_bytes
+                if self._transport.get_write_buffer_size() + batched > entry.max_send_buffer:
+                    self._send_buffer_full()
+                    return
+                batch = self._batch
+                if batch.text is message:
+                    frame = batch.frame
+                else:
+                    batch.frame = frame = text_frame(message)
+                    batch.text = message
+                self._proto.send_frame(frame)
+                owner = batch.owner
+                if owner is not None:
+                    if not batched and owner is not self:
+                        batch.others.append(self)
+                    self._batched_bytes = batched = batched + len(frame)
+                    if batched <= entry.write_limit:
+                        return
+                self._write_out()
+                return
             opcode, payload = OP_TEXT, message  # what encode_message gives, without the call
         else:
             opcode, payload = encode_message(message, as_binary, model)
@@ -414,42 +466,48 @@ class WebSocketConnection(asyncio.Protocol):
     def send_encoded(self, opcode: int, payload: Any) -> None:
         """On the loop thread: send what ``encode_message`` gave (rooms send one encoded
         message to each member with it)."""
-        global _last_text
         if self.transport_closed:
             return
-        proto = self._proto
-        if self._transport.get_write_buffer_size() + self._batched_bytes > self._entry.max_send_buffer:
-            _log.warning(
-                "Closing WebSocket connection %s: %d bytes wait to be sent to a peer that does not read "
-                "(max_send_buffer=%d); use `await connection.asend(...)` to wait instead",
-                self.id, self._transport.get_write_buffer_size() + self._batched_bytes, self._entry.max_send_buffer)
-            self.drop(reason=WebSocketCloseReasonCode.POLICY_VIOLATION, description="send buffer full")
+        entry = self._entry
+        batched = self._batched_bytes
+        if self._transport.get_write_buffer_size() + batched > entry.max_send_buffer:
+            self._send_buffer_full()
             return
-        if opcode == OP_TEXT:
-            if not self._compressed and type(payload) is str:
-                cached, frame = _last_text
-                if cached is not payload:
-                    frame = encode_text_frame(payload.encode("utf-8"))
-                    _last_text = (payload, frame)
-                proto.send_frame(frame)
-                size = len(frame)
+        batch = self._batch
+        if opcode == OP_TEXT and payload.__class__ is str and not self._compressed:
+            # The thread's one-entry cache: a message sent to many connections is framed once.
+            if batch.text is payload:
+                frame = batch.frame
             else:
-                proto.send_text(payload)
-                size = len(payload) + 2
-        else:
-            proto.send_binary(payload)
+                batch.frame = frame = text_frame(payload)
+                batch.text = payload
+            self._proto.send_frame(frame)
+            size = len(frame)
+        elif opcode == OP_TEXT:
+            self._proto.send_text(payload)
             size = len(payload) + 2
-        batch = _batches.get(self.loop_thread)
-        if batch is not None and batch.owner is not None:
+        else:
+            self._proto.send_binary(payload)
+            size = len(payload) + 2
+        owner = batch.owner
+        if owner is not None:
             # A delivery batch is running on this thread (see data_received): queue the
             # frame in the core, to be written when the batch ends, but never more than
             # write_limit bytes, so the buffer checks keep their meaning.
-            if not self._batched_bytes and batch.owner is not self:
+            if not batched and owner is not self:
                 batch.others.append(self)
-            self._batched_bytes += size
-            if self._batched_bytes <= self._entry.write_limit:
+            self._batched_bytes = batched = batched + size
+            if batched <= entry.write_limit:
                 return
         self._write_out()
+
+    def _send_buffer_full(self) -> None:
+        waiting = self._transport.get_write_buffer_size() + self._batched_bytes
+        _log.warning(
+            "Closing WebSocket connection %s: %d bytes wait to be sent to a peer that does not read "
+            "(max_send_buffer=%d); use `await connection.asend(...)` to wait instead",
+            self.id, waiting, self._entry.max_send_buffer)
+        self.drop(reason=WebSocketCloseReasonCode.POLICY_VIOLATION, description="send buffer full")
 
     def _write_out(self) -> None:
         """Write what the core has queued (the frames of a batch first, in order).
@@ -457,8 +515,7 @@ class WebSocketConnection(asyncio.Protocol):
         During a delivery batch a Close or Pong the core holds back stays held: the
         replies still to come in this batch go before it (data_received releases it)."""
         self._batched_bytes = 0
-        batch = _batches.get(self.loop_thread)
-        out = self._proto.data_to_send(batch is None or batch.owner is None)
+        out = self._proto.data_to_send(self._batch.owner is None)
         if out:
             self._write(out)
 

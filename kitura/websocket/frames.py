@@ -50,7 +50,11 @@ __all__ = [
     "Frame",
     "FrameReader",
     "encode_frame",
+    "encode_frame_head",
     "encode_text_frame",
+    "text_frame",
+    "py_text_frame",
+    "c_text_frame",
     "encode_close_payload",
     "parse_close_payload",
     "parse_message",
@@ -355,6 +359,20 @@ def encode_frame(
     return head + mask + apply_mask(payload, mask)
 
 
+def encode_frame_head(opcode: int, length: int, rsv1: bool = False) -> bytes:
+    """The header of a final unmasked (server) frame of ``length`` payload bytes:
+    ``encode_frame(opcode, payload, True, rsv1)`` is this followed by ``payload``.
+    For a large payload written after its header as a second chunk, not copied."""
+    b0 = opcode | FIN
+    if rsv1:
+        b0 |= RSV1
+    if length < 126:
+        return _PACK_BB(b0, length)
+    if length < 0x10000:
+        return _PACK_BBH(b0, 126, length)
+    return _PACK_BBQ(b0, 127, length)
+
+
 # The headers of unmasked final text frames of 0..125 bytes.
 _TEXT_HEADS = tuple(bytes((FIN | OP_TEXT, n)) for n in range(126))
 
@@ -367,11 +385,18 @@ def encode_text_frame(data: bytes) -> bytes:
     return encode_frame(OP_TEXT, data)
 
 
+def py_text_frame(text: str) -> bytes:
+    """``encode_text_frame(text.encode("utf-8"))``: a str framed as a server's final
+    uncompressed text frame, in pure Python. ``text_frame`` is the C version from
+    ``_speedups`` when it was built (one copy of an ASCII str), else this one."""
+    return encode_text_frame(text.encode("utf-8"))
+
+
 def py_parse_message(data: bytes, limit: int) -> str | bytes | None:
     """The fast path for a read that is exactly one whole message, in pure Python.
 
     When ``data`` (exactly a ``bytes`` object) is one whole masked frame with FIN
-    set, no RSV bits, opcode text or binary, a 7- or 16-bit payload length,
+    set, no RSV bits, opcode text or binary, any payload length encoding,
     nothing after it, and a payload of at most ``limit`` bytes: the unmasked
     payload, decoded (``str``) for text, ``bytes`` for binary. ``None`` for
     anything else, invalid UTF-8 included (the caller's general path then
@@ -395,8 +420,10 @@ def py_parse_message(data: bytes, limit: int) -> str | bytes | None:
         if n < 8 or n != _UNPACK_H(data, 2)[0] + 8:
             return None
         start = 8
-    else:
-        return None
+    else:  # a 64-bit length (one with its top bit set, RFC 6455 5.2, cannot match n)
+        if n < 14 or n != _UNPACK_Q(data, 2)[0] + 14:
+            return None
+        start = 14
     if n - start > limit:
         return None
     payload = apply_mask(data[start:], data[start - 4 : start])
@@ -409,15 +436,18 @@ def py_parse_message(data: bytes, limit: int) -> str | bytes | None:
 
 
 c_parse_message: Callable[[bytes, int], str | bytes | None] | None = None
+c_text_frame: Callable[[str], bytes] | None = None
 if not NO_EXTENSIONS:  # (mask.py)
     try:
         from ._speedups import parse_message as c_parse_message  # type: ignore[import-not-found,no-redef,unused-ignore]
+        from ._speedups import text_frame as c_text_frame  # type: ignore[import-not-found,no-redef,unused-ignore]
     except ImportError:  # the optional extension was not built
         pass
 
 parse_message: Callable[[bytes, int], str | bytes | None] = (
     c_parse_message if c_parse_message is not None else py_parse_message
 )
+text_frame: Callable[[str], bytes] = c_text_frame if c_text_frame is not None else py_text_frame
 
 
 def encode_close_payload(code: int, reason: str = "") -> bytes:

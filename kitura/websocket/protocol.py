@@ -63,6 +63,7 @@ from .frames import (
     FrameReader,
     encode_close_payload,
     encode_frame,
+    encode_frame_head,
     parse_close_payload,
     parse_message,
 )
@@ -85,6 +86,8 @@ DEFAULT_MAX_FRAGMENTS = 100_000
 _UNLIMITED = 1 << 63
 
 _DATA_EVENTS = (TextMessage, BinaryMessage)
+# From this payload size on, a data frame is queued as two chunks (header, payload).
+_SPLIT_AT = 16 * 1024
 # First header byte without FIN (RSV bits and opcode) of the frames whose
 # arrived part _on_partial validates: uncompressed text / continuation.
 _TEXT_ONLY = frozenset({OP_TEXT})
@@ -383,6 +386,10 @@ class ServerProtocol:
     def data_to_send(self, release_held: bool = True) -> list[bytes]:
         """Return the frames to write, in order, since the last call (and forget them).
 
+        A frame is one item, except a data frame with a payload of 16 KiB or more
+        (``bytes``, or compressed): its header and its payload are two items, so that
+        the payload is written without being copied.
+
         Frames held back behind the answers to received data messages come
         last: the pongs, then the held-back Close (the failure's Close, or
         the echo of the peer's Close), whose transition to CLOSED happens
@@ -430,11 +437,16 @@ class ServerProtocol:
 
     def _send_message(self, opcode: int, data: bytes | bytearray | memoryview) -> None:
         deflate = self.deflate
-        if deflate is not None and len(data) >= self._compress_min:
+        compressed = deflate is not None and len(data) >= self._compress_min
+        if compressed:
             # RFC 7692 6: RSV1 on the (only) frame of a compressed message.
-            self._out.append(encode_frame(opcode, deflate.compress(data), True, True))
+            data = deflate.compress(data)  # type: ignore[union-attr]
+        if len(data) >= _SPLIT_AT and data.__class__ is bytes:
+            # A large immutable payload is queued after its header, not copied into
+            # one frame: the transport writes both chunks (writev).
+            self._out += (encode_frame_head(opcode, len(data), compressed), data)
         else:
-            self._out.append(encode_frame(opcode, data))
+            self._out.append(encode_frame(opcode, data, True, compressed))
 
     def send_frame(self, frame: bytes) -> None:
         """Added member: queue a data frame already made by ``frames.encode_frame``.

@@ -11,7 +11,7 @@ import pytest
 from kitura.websocket import WebSocketCloseReasonCode, WebSocketService
 from kitura.websocket import connection as connection_module
 from kitura.websocket.connection import WebSocketConnection
-from kitura.websocket.frames import FrameReader
+from kitura.websocket.frames import OP_TEXT, FrameReader, encode_frame
 from kitura.websocket.protocol import ServerProtocol
 from kitura.websocket.registry import ServiceEntry
 
@@ -318,3 +318,65 @@ def test_an_exception_escaping_a_flush_still_ends_the_batch(make):
     sender.data_received(texts(1, "x"))
     assert receivers[1]._transport.frames() == [(1, b"m0"), (1, b"m1"), (1, b"x0")]
     assert receivers[0]._transport.frames() == [(1, b"x0")]  # its write raised: those were taken
+
+
+# send(message=str) runs send_encoded's text path inline on the loop thread (connections
+# without compression): these scenarios run through both and must write the same bytes.
+SENDS = {
+    "send": lambda connection, text: connection.send(message=text),
+    "send_encoded": lambda connection, text: connection.send_encoded(OP_TEXT, text),
+}
+
+
+class Relay(WebSocketService):
+    """Echoes each text (twice when it starts with "2") and relays it to the others, with ``send_fn``."""
+
+    def __init__(self, send_fn) -> None:
+        self.send_fn = send_fn
+        self.connections: list[WebSocketConnection] = []
+
+    def connected(self, connection):
+        self.connections.append(connection)
+
+    def disconnected(self, connection, reason):
+        self.connections.remove(connection)
+
+    def received_text(self, message, from_):
+        self.send_fn(from_, message)
+        if message.startswith("2"):
+            self.send_fn(from_, message)
+        for connection in list(self.connections):
+            if connection is not from_:
+                self.send_fn(connection, message)
+
+
+def _scenario(make, send_fn, caplog, **options):
+    caplog.clear()
+    service = Relay(send_fn)
+    entry = ServiceEntry(service, "/relay", **options)
+    a, b, c = make(entry), make(entry), make(entry)
+    send_fn(a, "outside a batch")  # written at once
+    send_fn(a, "outside a batch")  # the same str: the cached frame
+    a.data_received(texts(3) + client_frame(1, b"2twice") + client_frame(1, "é".encode() * 200))
+    b.data_received(b"".join(client_frame(1, b"y" * 300 + str(i).encode()) for i in range(8)))
+    c._transport.closed = True
+    c.transport_closed = True  # nothing more is sent to c
+    a.data_received(client_frame(1, b"after c closed"))
+    return [(connection._transport.writes, connection._transport.closed, connection._batched_bytes)
+            for connection in (a, b, c)], caplog.text.count("max_send_buffer=")
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"write_limit": 700},  # batches written as they pass the limit
+    {"write_limit": 64 * 1024, "max_send_buffer": 1500},  # the relay closes slow receivers with 1008
+])
+def test_send_of_a_str_does_what_send_encoded_does(make, caplog, options):
+    results = [_scenario(make, send_fn, caplog, **options) for send_fn in SENDS.values()]
+    assert results[0] == results[1]
+    (a_writes, _, _), (b_writes, b_closed, _), _ = results[0][0]
+    assert a_writes[:2] == [encode_frame(OP_TEXT, b"outside a batch")] * 2
+    if "max_send_buffer" in options:
+        assert results[0][1] > 0 and b_closed  # the scenario reached the check
+    elif "write_limit" in options:
+        assert len(b_writes) > 1  # b's echoes passed the limit: written in parts

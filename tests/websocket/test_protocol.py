@@ -7,6 +7,7 @@ failure asserts the exact close code sent in the Close frame.
 from __future__ import annotations
 
 import logging
+import random
 import zlib
 
 import pytest
@@ -30,6 +31,7 @@ from kitura.websocket.frames import (
     FrameReader,
     encode_close_payload,
     encode_frame,
+    encode_frame_head,
 )
 from kitura.websocket.protocol import ServerProtocol, State
 
@@ -1262,3 +1264,60 @@ def test_our_close_frame_is_its_code_and_reason_encoded(code, reason) -> None:
         cut = reason.encode()[:123].decode("utf-8", "ignore")
         assert b"".join(p.data_to_send()) == encode_frame(OP_CLOSE, encode_close_payload(code, cut))
         assert (p.local_close_code, p.local_close_reason) == (code, cut)
+
+
+class TestLargeFramesAreNotCopied:
+    """A data frame with a payload of 16 KiB or more (bytes) is queued as two chunks,
+    its header and the payload object itself; the chunks joined are the frame."""
+
+    @pytest.mark.parametrize("size", [16 * 1024, 65535, 65536, 200_000])
+    def test_binary_bytes_is_header_then_the_same_payload(self, size: int) -> None:
+        data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+        p = ServerProtocol()
+        p.send_binary(data)
+        out = p.data_to_send()
+        assert len(out) == 2 and out[1] is data
+        assert b"".join(out) == encode_frame(OP_BINARY, data)
+        assert encode_frame_head(OP_BINARY, size) == out[0]
+
+    def test_text_bytes_and_str(self) -> None:
+        p = ServerProtocol()
+        p.send_text("é" * 10_000)  # 20,000 bytes of UTF-8
+        p.send_text(b"t" * 20_000)
+        out = p.data_to_send()
+        assert len(out) == 4
+        assert b"".join(out) == encode_frame(OP_TEXT, "é".encode() * 10_000) + encode_frame(OP_TEXT, b"t" * 20_000)
+
+    def test_below_the_size_or_a_mutable_buffer_is_one_copied_frame(self) -> None:
+        p = ServerProtocol()
+        small = b"s" * (16 * 1024 - 1)
+        buffer = bytearray(b"b" * 20_000)
+        p.send_binary(small)
+        p.send_binary(buffer)
+        p.send_binary(memoryview(b"m" * 20_000))
+        buffer[:] = b"changed" * 10  # after the send: what was queued stays as it was
+        assert p.data_to_send() == [encode_frame(OP_BINARY, small), encode_frame(OP_BINARY, b"b" * 20_000),
+                                    encode_frame(OP_BINARY, b"m" * 20_000)]
+
+    def test_compressed_large_frame(self) -> None:
+        data = random.Random(1).randbytes(40_000)  # incompressible: the compressed payload is > 16 KiB
+        p = ServerProtocol(deflate=PerMessageDeflate())
+        p.send_binary(data)
+        out = p.data_to_send()
+        reader = FrameReader(require_mask=False)
+        reader.feed(b"".join(out))
+        sent = reader.next_frame()
+        assert sent is not None and sent.rsv == RSV1 and sent.fin and reader.next_frame() is None
+        assert zlib.decompressobj(-zlib.MAX_WBITS).decompress(sent.payload + b"\x00\x00\xff\xff") == data
+        assert len(sent.payload) >= 16 * 1024 and len(out) == 2
+
+    @pytest.mark.parametrize("length", [0, 125, 126, 65535, 65536, 1 << 40])
+    @pytest.mark.parametrize("rsv1", [False, True])
+    def test_encode_frame_head_is_encode_frames_header(self, length: int, rsv1: bool) -> None:
+        head = encode_frame_head(OP_BINARY, length, rsv1)
+        if length <= 65536:
+            assert encode_frame(OP_BINARY, b"\0" * length, True, rsv1) == head + b"\0" * length
+        reader = FrameReader(require_mask=False)
+        reader.feed(head)
+        with pytest.raises(ProtocolError):  # the cap says how long the header says the payload is
+            reader.next_frame(limit=length - 1 if length else -1)
