@@ -63,6 +63,58 @@ latin1_view(PyObject *s, const char **data, Py_ssize_t *len)
     return 1;
 }
 
+/* The bytes of the header lines of HeadersContainer entries ("name: value\r\n" per
+ * value), or -1 when an entry is not shaped [name: str, values: list[str]] or a name
+ * or value is not latin-1 text. */
+static Py_ssize_t
+entries_size(PyObject *entries)
+{
+    Py_ssize_t total = 0, pos = 0, len = 0, name_len = 0;
+    PyObject *key, *entry;
+    const char *data = NULL;
+    while (PyDict_Next(entries, &pos, &key, &entry)) {
+        if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) != 2)
+            return -1;
+        PyObject *name = PyList_GET_ITEM(entry, 0), *values = PyList_GET_ITEM(entry, 1);
+        if (!latin1_view(name, &data, &name_len) || !PyList_CheckExact(values))
+            return -1;
+        Py_ssize_t count = PyList_GET_SIZE(values);
+        for (Py_ssize_t i = 0; i < count; i++) {
+            if (!latin1_view(PyList_GET_ITEM(values, i), &data, &len))
+                return -1;
+            total += name_len + 4 + len;
+        }
+    }
+    return total;
+}
+
+/* Write the header lines entries_size measured; returns the end. The dict and lists
+ * are not touched in between (no Python code runs). */
+static char *
+write_entries(char *p, PyObject *entries)
+{
+    Py_ssize_t pos = 0, len = 0, name_len = 0;
+    PyObject *key, *entry;
+    const char *data = NULL, *name_data = NULL;
+    while (PyDict_Next(entries, &pos, &key, &entry)) {
+        latin1_view(PyList_GET_ITEM(entry, 0), &name_data, &name_len);
+        PyObject *values = PyList_GET_ITEM(entry, 1);
+        Py_ssize_t count = PyList_GET_SIZE(values);
+        for (Py_ssize_t i = 0; i < count; i++) {
+            latin1_view(PyList_GET_ITEM(values, i), &data, &len);
+            memcpy(p, name_data, name_len);
+            p += name_len;
+            *p++ = ':';
+            *p++ = ' ';
+            memcpy(p, data, len);
+            p += len;
+            *p++ = '\r';
+            *p++ = '\n';
+        }
+    }
+    return p;
+}
+
 static PyObject *
 join_head(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -72,26 +124,10 @@ join_head(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *line = args[0], *entries = args[1], *tail = args[2];
     Py_ssize_t total = PyBytes_GET_SIZE(line) + 2;
-    Py_ssize_t pos = 0;
-    PyObject *key, *entry;
-    const char *data = NULL;
-    Py_ssize_t len = 0;
-
-    /* Pass 1: check the shapes and add up the size. */
-    while (PyDict_Next(entries, &pos, &key, &entry)) {
-        if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) != 2)
-            Py_RETURN_NONE;
-        PyObject *name = PyList_GET_ITEM(entry, 0), *values = PyList_GET_ITEM(entry, 1);
-        Py_ssize_t name_len;
-        if (!latin1_view(name, &data, &name_len) || !PyList_CheckExact(values))
-            Py_RETURN_NONE;
-        Py_ssize_t count = PyList_GET_SIZE(values);
-        for (Py_ssize_t i = 0; i < count; i++) {
-            if (!latin1_view(PyList_GET_ITEM(values, i), &data, &len))
-                Py_RETURN_NONE;
-            total += name_len + 4 + len;
-        }
-    }
+    Py_ssize_t lines = entries_size(entries);
+    if (lines < 0)
+        Py_RETURN_NONE;
+    total += lines;
     Py_ssize_t tail_count = PyList_GET_SIZE(tail);
     for (Py_ssize_t i = 0; i < tail_count; i++) {
         PyObject *part = PyList_GET_ITEM(tail, i);
@@ -109,25 +145,7 @@ join_head(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     char *p = PyBytes_AS_STRING(out);
     memcpy(p, PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line));
     p += PyBytes_GET_SIZE(line);
-    pos = 0;
-    while (PyDict_Next(entries, &pos, &key, &entry)) {
-        const char *name_data = NULL;
-        Py_ssize_t name_len = 0;
-        latin1_view(PyList_GET_ITEM(entry, 0), &name_data, &name_len);
-        PyObject *values = PyList_GET_ITEM(entry, 1);
-        Py_ssize_t count = PyList_GET_SIZE(values);
-        for (Py_ssize_t i = 0; i < count; i++) {
-            latin1_view(PyList_GET_ITEM(values, i), &data, &len);
-            memcpy(p, name_data, name_len);
-            p += name_len;
-            *p++ = ':';
-            *p++ = ' ';
-            memcpy(p, data, len);
-            p += len;
-            *p++ = '\r';
-            *p++ = '\n';
-        }
-    }
+    p = write_entries(p, entries);
     for (Py_ssize_t i = 0; i < tail_count; i++) {
         PyObject *part = PyList_GET_ITEM(tail, i);
         memcpy(p, PyBytes_AS_STRING(part), PyBytes_GET_SIZE(part));
@@ -229,51 +247,17 @@ encode_head(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         tail_len += 24;
     }
 
-    /* Pass 1: check the shapes and add up the size (as join_head). */
-    Py_ssize_t total = PyBytes_GET_SIZE(line) + tail_len + 2;
-    Py_ssize_t pos = 0;
-    PyObject *key, *entry;
-    const char *data = NULL;
-    Py_ssize_t len = 0;
-    while (PyDict_Next(entries, &pos, &key, &entry)) {
-        if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) != 2)
-            Py_RETURN_NONE;
-        PyObject *name = PyList_GET_ITEM(entry, 0), *values = PyList_GET_ITEM(entry, 1);
-        Py_ssize_t name_len;
-        if (!latin1_view(name, &data, &name_len) || !PyList_CheckExact(values))
-            Py_RETURN_NONE;
-        Py_ssize_t count = PyList_GET_SIZE(values);
-        for (Py_ssize_t i = 0; i < count; i++) {
-            if (!latin1_view(PyList_GET_ITEM(values, i), &data, &len))
-                Py_RETURN_NONE;
-            total += name_len + 4 + len;
-        }
-    }
+    Py_ssize_t lines = entries_size(entries);
+    if (lines < 0)
+        Py_RETURN_NONE;
+    Py_ssize_t total = PyBytes_GET_SIZE(line) + lines + tail_len + 2;
     PyObject *out = PyBytes_FromStringAndSize(NULL, total);
     if (out == NULL)
         return NULL;
     char *p = PyBytes_AS_STRING(out);
     memcpy(p, PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line));
     p += PyBytes_GET_SIZE(line);
-    pos = 0;
-    while (PyDict_Next(entries, &pos, &key, &entry)) {
-        const char *name_data = NULL;
-        Py_ssize_t name_len = 0;
-        latin1_view(PyList_GET_ITEM(entry, 0), &name_data, &name_len);
-        PyObject *values = PyList_GET_ITEM(entry, 1);
-        Py_ssize_t count = PyList_GET_SIZE(values);
-        for (Py_ssize_t i = 0; i < count; i++) {
-            latin1_view(PyList_GET_ITEM(values, i), &data, &len);
-            memcpy(p, name_data, name_len);
-            p += name_len;
-            *p++ = ':';
-            *p++ = ' ';
-            memcpy(p, data, len);
-            p += len;
-            *p++ = '\r';
-            *p++ = '\n';
-        }
-    }
+    p = write_entries(p, entries);
     memcpy(p, tail, tail_len);
     p += tail_len;
     *p++ = '\r';
