@@ -76,13 +76,14 @@ class FakeLoop:
             fn(*args)
 
 
-def make(dispatch: Any, **options: Any) -> tuple[HTTPConnection, FakeTransport, FakeLoop, ServingState]:
+def make(dispatch: Any, transport: FakeTransport | None = None,
+         **options: Any) -> tuple[HTTPConnection, FakeTransport, FakeLoop, ServingState]:
     loop = FakeLoop()
     serving = ServingState(options=ServerOptions(**options), loop=loop,  # type: ignore[arg-type]
                            loop_thread=threading.get_ident(), dispatch=dispatch,
                            client_connection_failed=lambda exc: None)
     conn = HTTPConnection(serving)
-    transport = FakeTransport()
+    transport = transport if transport is not None else FakeTransport()
     conn.connection_made(transport)  # type: ignore[arg-type]
     return conn, transport, loop, serving
 

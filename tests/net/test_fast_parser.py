@@ -9,20 +9,17 @@ requests the handler saw (every field) and every byte written back.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kitura.net import ConnectionUpgrader, ServerOptions, UpgradeRejection
+from kitura.net import ConnectionUpgrader, UpgradeRejection
 from kitura.net import connection as connection_module
-from kitura.net.connection import HTTPConnection
-from kitura.net.serving import ServingState
 
 from ..fuzz.conftest import FUZZ
-from .test_connection_unit import FakeLoop, FakeTransport
+from .test_connection_unit import FakeTransport, make
 
 pytestmark = pytest.mark.skipif(connection_module.parse_request is None,
                                 reason="the C extension is not built (or KITURA_NO_EXTENSIONS=1)")
@@ -75,13 +72,7 @@ def _run(chunks: list[bytes], fast: bool, monkeypatch: Any, **options: Any) -> t
     with monkeypatch.context() as patch:
         if not fast:
             patch.setattr(connection_module, "parse_request", None)
-        loop = FakeLoop()
-        serving = ServingState(options=ServerOptions(**options), loop=loop,  # type: ignore[arg-type]
-                               loop_thread=threading.get_ident(), dispatch=handler,
-                               client_connection_failed=lambda exc: None)
-        conn = HTTPConnection(serving)
-        transport = _UpgradeTransport()
-        conn.connection_made(transport)  # type: ignore[arg-type]
+        conn, transport, loop, _ = make(handler, _UpgradeTransport(), **options)
         for chunk in chunks:
             if transport.closed:
                 break
