@@ -38,11 +38,16 @@
  *   HTTP/1.1), the Connection line. None when the entries hold Transfer-Encoding or
  *   Connection, a status has no prebuilt line, or a name or value is not latin-1:
  *   the pure-Python twin decides those.
+ *
+ * ResponseCore (in _response.c, built into this module): the state and hot methods of
+ * a ServerResponse; response.py's PyResponseCore is its pure-Python twin.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <string.h>
 #include <time.h>
+
+#include "_speedups.h"
 
 /* 1-byte kind strings hold their characters (all < 256) as latin-1 bytes. */
 static int
@@ -182,6 +187,74 @@ refresh_date(void)
 
 static PyObject *KEY_DATE, *KEY_CONTENT_LENGTH, *KEY_TRANSFER_ENCODING, *KEY_CONNECTION;
 
+/* The head of a ServerResponse into *head (a new bytes object), updating *keep_alive,
+ * *no_body and *chunked as py_encode_head does: 1 done, 0 declined (the Python twin
+ * decides: Transfer-Encoding or Connection among the entries, a name or value that is
+ * not latin-1 text), -1 error. Shared with the response type (_response.c). */
+int
+kitura_encode_head(PyObject *line, long status, PyObject *entries, Py_ssize_t content_length, long major,
+                   long minor, int *keep_alive, int *no_body, int *chunked, PyObject **head)
+{
+    int has_date = 0, has_length = 0;
+    if (PyDict_GET_SIZE(entries)) {
+        if (PyDict_Contains(entries, KEY_TRANSFER_ENCODING) || PyDict_Contains(entries, KEY_CONNECTION))
+            return 0;
+        has_date = PyDict_Contains(entries, KEY_DATE);
+        has_length = PyDict_Contains(entries, KEY_CONTENT_LENGTH);
+        if (has_date < 0 || has_length < 0)
+            return -1;
+    }
+    char tail[160];
+    Py_ssize_t tail_len = 0;
+    if (!has_date) {
+        refresh_date();
+        memcpy(tail, date_line, date_line_len);
+        tail_len = date_line_len;
+    }
+    *chunked = 0;
+    if ((status >= 100 && status < 200) || status == 204 || status == 304) {
+        *no_body = 1;
+    } else if (content_length >= 0) {
+        if (!has_length)
+            tail_len += snprintf(tail + tail_len, sizeof(tail) - tail_len, "Content-Length: %zd\r\n", content_length);
+    } else if (!has_length) {
+        if (major == 1 && minor >= 1) {
+            *chunked = 1;
+            if (!*no_body) {
+                memcpy(tail + tail_len, "Transfer-Encoding: chunked\r\n", 28);
+                tail_len += 28;
+            }
+        } else {
+            *keep_alive = 0;  /* HTTP/1.0: the body ends when the connection closes */
+        }
+    }
+    if (!*keep_alive) {
+        memcpy(tail + tail_len, "Connection: close\r\n", 19);
+        tail_len += 19;
+    } else if (minor == 0) {
+        memcpy(tail + tail_len, "Connection: keep-alive\r\n", 24);
+        tail_len += 24;
+    }
+
+    Py_ssize_t lines = entries_size(entries);
+    if (lines < 0)
+        return 0;
+    Py_ssize_t total = PyBytes_GET_SIZE(line) + lines + tail_len + 2;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, total);
+    if (out == NULL)
+        return -1;
+    char *p = PyBytes_AS_STRING(out);
+    memcpy(p, PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line));
+    p += PyBytes_GET_SIZE(line);
+    p = write_entries(p, entries);
+    memcpy(p, tail, tail_len);
+    p += tail_len;
+    *p++ = '\r';
+    *p++ = '\n';
+    *head = out;
+    return 1;
+}
+
 static PyObject *
 encode_head(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -190,7 +263,6 @@ encode_head(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                                          "content_length, keep_alive, no_body, major, minor)");
         return NULL;
     }
-    PyObject *entries = args[2];
     PyObject *line = PyDict_GetItemWithError(args[0], args[1]);
     if (line == NULL) {
         if (PyErr_Occurred())
@@ -206,63 +278,15 @@ encode_head(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     long major = PyLong_AsLong(args[6]), minor = PyLong_AsLong(args[7]);
     if (PyErr_Occurred())
         return NULL;
-    int has_date = 0, has_length = 0;
-    if (PyDict_GET_SIZE(entries)) {
-        if (PyDict_Contains(entries, KEY_TRANSFER_ENCODING) || PyDict_Contains(entries, KEY_CONNECTION))
-            Py_RETURN_NONE;
-        has_date = PyDict_Contains(entries, KEY_DATE);
-        has_length = PyDict_Contains(entries, KEY_CONTENT_LENGTH);
-        if (has_date < 0 || has_length < 0)
-            return NULL;
-    }
-    char tail[160];
-    Py_ssize_t tail_len = 0;
-    if (!has_date) {
-        refresh_date();
-        memcpy(tail, date_line, date_line_len);
-        tail_len = date_line_len;
-    }
     int chunked = 0;
-    if ((status >= 100 && status < 200) || status == 204 || status == 304) {
-        no_body = 1;
-    } else if (content_length >= 0) {
-        if (!has_length)
-            tail_len += snprintf(tail + tail_len, sizeof(tail) - tail_len, "Content-Length: %zd\r\n", content_length);
-    } else if (!has_length) {
-        if (major == 1 && minor >= 1) {
-            chunked = 1;
-            if (!no_body) {
-                memcpy(tail + tail_len, "Transfer-Encoding: chunked\r\n", 28);
-                tail_len += 28;
-            }
-        } else {
-            keep_alive = 0;  /* HTTP/1.0: the body ends when the connection closes */
-        }
-    }
-    if (!keep_alive) {
-        memcpy(tail + tail_len, "Connection: close\r\n", 19);
-        tail_len += 19;
-    } else if (minor == 0) {
-        memcpy(tail + tail_len, "Connection: keep-alive\r\n", 24);
-        tail_len += 24;
-    }
-
-    Py_ssize_t lines = entries_size(entries);
-    if (lines < 0)
-        Py_RETURN_NONE;
-    Py_ssize_t total = PyBytes_GET_SIZE(line) + lines + tail_len + 2;
-    PyObject *out = PyBytes_FromStringAndSize(NULL, total);
-    if (out == NULL)
+    PyObject *head = NULL;
+    int done = kitura_encode_head(line, status, args[2], content_length, major, minor, &keep_alive, &no_body,
+                                  &chunked, &head);
+    if (done < 0)
         return NULL;
-    char *p = PyBytes_AS_STRING(out);
-    memcpy(p, PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line));
-    p += PyBytes_GET_SIZE(line);
-    p = write_entries(p, entries);
-    memcpy(p, tail, tail_len);
-    p += tail_len;
-    *p++ = '\r';
-    *p++ = '\n';
-    return Py_BuildValue("(NNNN)", out, PyBool_FromLong(keep_alive), PyBool_FromLong(no_body),
+    if (done == 0)
+        Py_RETURN_NONE;
+    return Py_BuildValue("(NNNN)", head, PyBool_FromLong(keep_alive), PyBool_FromLong(no_body),
                          PyBool_FromLong(chunked));
 }
 
@@ -580,7 +604,7 @@ static PyMethodDef speedups_methods[] = {
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     "kitura.net._speedups",
-    "C speedups for kitura.net (join_head, encode_head, parse_request).",
+    "C speedups for kitura.net (join_head, encode_head, parse_request, ResponseCore).",
     -1,
     speedups_methods,
 };
@@ -606,5 +630,12 @@ PyInit__speedups(void)
     if (!METHOD_GET || !METHOD_HEAD || !METHOD_POST || !METHOD_PUT || !METHOD_DELETE || !METHOD_OPTIONS ||
         !METHOD_PATCH || !EMPTY_BYTES)
         return NULL;
-    return PyModule_Create(&speedups_module);
+    PyObject *module = PyModule_Create(&speedups_module);
+    if (module == NULL)
+        return NULL;
+    if (kitura_add_response_type(module) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
 }

@@ -17,14 +17,14 @@ from threading import Lock, get_ident
 from typing import TYPE_CHECKING, Protocol, Union
 
 from .headers import HeadersContainer
-from .http11 import LAST_CHUNK, STATUS_LINES, c_encode_head, encode_chunk, py_encode_head
+from .http11 import LAST_CHUNK, NO_EXTENSIONS, STATUS_LINES, c_encode_head, encode_chunk, py_encode_head
 from .loop import call_on_loop
 from .status import HTTPStatusCode
 
 if TYPE_CHECKING:
     from .request import ServerRequest
 
-__all__ = ["ServerResponse", "ResponseConnection"]
+__all__ = ["ServerResponse", "ResponseConnection", "ResponseCore", "PyResponseCore", "ResponseMethods"]
 
 _log = logging.getLogger("kitura.net")
 
@@ -65,8 +65,10 @@ class ResponseConnection(Protocol):
         """Close the connection after what was written (the answer is cut short)."""
 
 
-class ServerResponse:
-    """Kitura's ``ServerResponse``: ``status_code``, ``headers``, ``write(from_=)``, ``end()``, ``reset()``."""
+class PyResponseCore:
+    """The state and hot methods of a ``ServerResponse``, in Python: the reference for
+    ``_speedups.ResponseCore`` (kitura/net/_response.c), used without the extension or
+    with ``KITURA_NO_EXTENSIONS=1``. Not Kitura API: use ``ServerResponse``."""
 
     __slots__ = ("_conn", "_request", "_status", "headers", "_headers_sent", "_ended", "_chunked",
                  "_keep_alive", "_no_body", "_lock", "_pending", "_pending_size", "_flush_scheduled", "_in_step",
@@ -231,36 +233,11 @@ class ServerResponse:
                 except RuntimeError:  # the loop is closed: so is the connection
                     pass
 
-    def abort(self) -> None:
-        """Cut the connection (from any thread): the response cannot be completed, e.g. the
-        source of a body whose length was announced failed after part of it went out."""
-        conn = self._conn
-        if conn is not None:
-            call_on_loop(conn.loop, conn.loop_thread, conn.abort_response, self)
-
     def close_after(self) -> None:
         """Close the connection after this response (its head says ``Connection: close``),
         unless the head went out already; on the loop thread (a graceful stop uses it)."""
         if not self._headers_sent:
             self._keep_alive = False
-
-    def fail(self, error: BaseException) -> None:
-        """The handler raised ``error`` (from any thread): log it and answer 500, or cut
-        the connection when part of the answer is already out."""
-        _log.error("Error in the handler of %r", self._request, exc_info=(type(error), error, error.__traceback__))
-        conn = self._conn
-        if conn is not None:
-            call_on_loop(conn.loop, conn.loop_thread, self._answer_failure)
-
-    def _answer_failure(self) -> None:
-        if self._ended:
-            return
-        if self._headers_sent:
-            self.abort()  # part of the answer is out: the only honest end is to cut it
-            return
-        self.reset()
-        self.status_code = 500  # type: ignore[assignment]
-        self.end()
 
     def reset(self) -> None:
         """Forget the status and headers set so far (only before the head was sent)."""
@@ -288,5 +265,56 @@ class ServerResponse:
         self._headers_sent = True
         return head
 
+
+ResponseCore: type = PyResponseCore
+if not NO_EXTENSIONS:
+    try:
+        from ._speedups import ResponseCore, configure_response  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:  # the optional extension was not built
+        pass
+    else:
+        configure_response(HeadersContainer, HTTPStatusCode, STATUS_LINES, py_encode_head)
+
+
+class ResponseMethods:
+    """What a ``ServerResponse`` adds to its core (C or Python), in Python on either.
+    Not Kitura API: use ``ServerResponse``."""
+
+    __slots__ = ()
+
+    def abort(self) -> None:
+        """Cut the connection (from any thread): the response cannot be completed, e.g. the
+        source of a body whose length was announced failed after part of it went out."""
+        conn = self._conn
+        if conn is not None:
+            call_on_loop(conn.loop, conn.loop_thread, conn.abort_response, self)
+
+    def fail(self, error: BaseException) -> None:
+        """The handler raised ``error`` (from any thread): log it and answer 500, or cut
+        the connection when part of the answer is already out."""
+        _log.error("Error in the handler of %r", self.request, exc_info=(type(error), error, error.__traceback__))
+        conn = self._conn
+        if conn is not None:
+            call_on_loop(conn.loop, conn.loop_thread, self._answer_failure)
+
+    def _answer_failure(self) -> None:
+        if self.ended:
+            return
+        if self.headers_sent:
+            self.abort()  # part of the answer is out: the only honest end is to cut it
+            return
+        self.reset()
+        self.status_code = 500  # type: ignore[assignment]
+        self.end()
+
     def __repr__(self) -> str:
-        return f"<ServerResponse {self._status} for {self._request!r}>"
+        return f"<ServerResponse {self.status} for {self.request!r}>"
+
+
+class ServerResponse(ResponseMethods, ResponseCore):  # type: ignore[valid-type,misc]
+    """Kitura's ``ServerResponse``: ``status_code``, ``headers``, ``write(from_=)``, ``end()``, ``reset()``.
+
+    ``ServerResponse(conn, request)``; its state and hot methods are ``ResponseCore``'s:
+    in C when the extension is built (``_speedups.ResponseCore``), else ``PyResponseCore``."""
+
+    __slots__ = ()
