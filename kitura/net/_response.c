@@ -134,10 +134,8 @@ get_headers(Response *self)
 static PyObject *
 encode_head(Response *self, Py_ssize_t content_length)
 {
-    PyObject *headers = get_headers(self);
-    if (headers == NULL)
-        return NULL;
-    PyObject *entries = PyObject_CallMethodNoArgs(headers, S_entry_map);
+    /* No headers were looked at: none to encode (no container is made for it). */
+    PyObject *entries = self->headers == NULL ? PyDict_New() : PyObject_CallMethodNoArgs(self->headers, S_entry_map);
     if (entries == NULL)
         return NULL;
     PyObject *head = NULL, *major_obj = NULL, *minor_obj = NULL, *encoded = NULL;
