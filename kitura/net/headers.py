@@ -12,12 +12,16 @@ handler that never looks at them costs nothing.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from typing import Iterable, Iterator, Union
 
-__all__ = ["HeadersContainer", "SINGLE_VALUE_HEADERS"]
+__all__ = ["HeadersContainer", "SINGLE_VALUE_HEADERS", "HeadersCore", "PyHeadersCore", "HeadersMethods"]
 
 _log = logging.getLogger("kitura.net")
+
+#: ``KITURA_NO_EXTENSIONS=1``: the pure-Python core even where the C one was built (http11.py).
+NO_EXTENSIONS = bool(os.environ.get("KITURA_NO_EXTENSIONS"))
 
 SINGLE_VALUE_HEADERS = frozenset(
     {
@@ -59,8 +63,10 @@ def _as_list(value: HeaderValue) -> list[str]:
     return values
 
 
-class HeadersContainer:
-    """Case-insensitive header map; ``headers[name]`` is the list of values or None."""
+class PyHeadersCore:
+    """The storage and hot methods of a ``HeadersContainer``, in Python: the reference for
+    ``_speedups.HeadersCore`` (kitura/net/_headers.c), used without the extension or
+    with ``KITURA_NO_EXTENSIONS=1``. Not Kitura API: use ``HeadersContainer``."""
 
     __slots__ = ("_entries", "_raw")
 
@@ -73,7 +79,7 @@ class HeadersContainer:
                 self.append(name, value)
 
     @classmethod
-    def from_raw(cls, raw: list[tuple[bytes, bytes]]) -> "HeadersContainer":
+    def from_raw(cls, raw: list[tuple[bytes, bytes]]) -> "PyHeadersCore":
         """A container over parser output, materialized on first use (not Kitura API:
         ``ServerRequest.headers`` builds its container with it)."""
         headers = cls.__new__(cls)
@@ -118,12 +124,30 @@ class HeadersContainer:
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self.entry_map()
 
+    def __len__(self) -> int:
+        return len(self.entry_map())
+
+
+HeadersCore: type = PyHeadersCore
+if not NO_EXTENSIONS:
+    try:
+        from ._speedups import HeadersCore, configure_headers  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:  # the optional extension was not built
+        pass
+    else:
+        configure_headers(_check_name, _as_list)
+
+
+class HeadersMethods:
+    """What a ``HeadersContainer`` adds to its core (C or Python), in Python on either:
+    it reads and changes the map through the core's ``_entries`` and ``_raw``. Not Kitura
+    API: use ``HeadersContainer``."""
+
+    __slots__ = ()
+
     def __iter__(self) -> Iterator[tuple[str, list[str]]]:
         for name, values in list(self.entry_map().values()):
             yield name, list(values)
-
-    def __len__(self) -> int:
-        return len(self.entry_map())
 
     def __repr__(self) -> str:
         return f"HeadersContainer({dict(self)!r})"
@@ -167,3 +191,13 @@ class HeadersContainer:
         for name, values in self.entry_map().values():
             for value in values:
                 yield name, value
+
+
+class HeadersContainer(HeadersMethods, HeadersCore):  # type: ignore[valid-type,misc]
+    """Case-insensitive header map; ``headers[name]`` is the list of values or None.
+
+    Its storage and hot methods (made, ``headers[name] = value``, lookups) are
+    ``HeadersCore``'s: in C when the extension is built (``_speedups.HeadersCore``),
+    else ``PyHeadersCore``."""
+
+    __slots__ = ()
