@@ -189,6 +189,26 @@ refresh_date(void)
 
 static PyObject *KEY_DATE, *KEY_CONTENT_LENGTH, *KEY_TRANSFER_ENCODING, *KEY_CONNECTION;
 
+/* "Content-Length: <n>\r\n" at tail[len:] (snprintf is most of a head's cost); the new length. */
+static Py_ssize_t
+write_content_length(char *tail, Py_ssize_t len, Py_ssize_t content_length)
+{
+    char digits[24];
+    int count = 0;
+    size_t n = (size_t)content_length;
+    do {
+        digits[count++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    memcpy(tail + len, "Content-Length: ", 16);
+    len += 16;
+    while (count)
+        tail[len++] = digits[--count];
+    tail[len++] = '\r';
+    tail[len++] = '\n';
+    return len;
+}
+
 /* The head of a ServerResponse into *head (a new bytes object), updating *keep_alive,
  * *no_body and *chunked as py_encode_head does: 1 done, 0 declined (the Python twin
  * decides: Transfer-Encoding or Connection among the entries, a name or value that is
@@ -218,7 +238,7 @@ kitura_encode_head(PyObject *line, long status, PyObject *entries, Py_ssize_t co
         *no_body = 1;
     } else if (content_length >= 0) {
         if (!has_length)
-            tail_len += snprintf(tail + tail_len, sizeof(tail) - tail_len, "Content-Length: %zd\r\n", content_length);
+            tail_len = write_content_length(tail, tail_len, content_length);
     } else if (!has_length) {
         if (major == 1 && minor >= 1) {
             *chunked = 1;
@@ -579,9 +599,22 @@ parse_request(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     /* as llhttp_should_keep_alive: HTTP/1.1 unless a close token, HTTP/1.0 only with keep-alive */
     int alive = minor == 1 ? !close : keep_alive;
-    Py_INCREF(method);
-    return Py_BuildValue("(NNNNiNnN)", method, url, headers, body, minor, PyBool_FromLong(alive),
-                         (Py_ssize_t)(p - start), PyBool_FromLong(upgrade));
+    PyObject *end_obj = PyLong_FromSsize_t(p - start), *result = end_obj ? PyTuple_New(8) : NULL;
+    if (result == NULL) {
+        Py_XDECREF(end_obj);
+        Py_DECREF(url);
+        Py_DECREF(body);
+        goto error;
+    }
+    PyTuple_SET_ITEM(result, 0, Py_NewRef(method));
+    PyTuple_SET_ITEM(result, 1, url);
+    PyTuple_SET_ITEM(result, 2, headers);
+    PyTuple_SET_ITEM(result, 3, body);
+    PyTuple_SET_ITEM(result, 4, PyLong_FromLong(minor));  /* 0 or 1: small ints, never NULL */
+    PyTuple_SET_ITEM(result, 5, PyBool_FromLong(alive));
+    PyTuple_SET_ITEM(result, 6, end_obj);
+    PyTuple_SET_ITEM(result, 7, PyBool_FromLong(upgrade));
+    return result;
 decline:
     Py_DECREF(headers);
     Py_RETURN_NONE;
