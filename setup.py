@@ -11,7 +11,8 @@ setup(
         ),
         Extension(
             "kitura.net._speedups",
-            sources=["kitura/net/_speedups.c", "kitura/net/_response.c", "kitura/net/_headers.c"],
+            sources=["kitura/net/_speedups.c", "kitura/net/_response.c", "kitura/net/_headers.c",
+                     "kitura/net/_request.c"],
             depends=["kitura/net/_speedups.h"],
             extra_compile_args=["-O3"],
             optional=True,

@@ -42,7 +42,8 @@
  * ResponseCore (in _response.c, built into this module): the state and hot methods of
  * a ServerResponse; response.py's PyResponseCore is its pure-Python twin.
  * HeadersCore (in _headers.c): the storage and hot methods of a HeadersContainer;
- * headers.py's PyHeadersCore is its pure-Python twin.
+ * headers.py's PyHeadersCore is its pure-Python twin. RequestCore (in _request.c): the
+ * fields of a ServerRequest; request.py's PyRequestCore is its pure-Python twin.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -639,7 +640,7 @@ static PyMethodDef speedups_methods[] = {
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     "kitura.net._speedups",
-    "C speedups for kitura.net (join_head, encode_head, parse_request, ResponseCore, HeadersCore).",
+    "C speedups for kitura.net (join_head, encode_head, parse_request, ResponseCore, HeadersCore, RequestCore).",
     -1,
     speedups_methods,
 };
@@ -668,7 +669,8 @@ PyInit__speedups(void)
     PyObject *module = PyModule_Create(&speedups_module);
     if (module == NULL)
         return NULL;
-    if (kitura_add_response_type(module) < 0 || kitura_add_headers_type(module) < 0) {
+    if (kitura_add_response_type(module) < 0 || kitura_add_headers_type(module) < 0 ||
+        kitura_add_request_type(module) < 0) {
         Py_DECREF(module);
         return NULL;
     }

@@ -14,4 +14,7 @@ int kitura_add_response_type(PyObject *module);
 /* _headers.c: adds the HeadersCore type and configure_headers() to the module. */
 int kitura_add_headers_type(PyObject *module);
 
+/* _request.c: adds the RequestCore type to the module. */
+int kitura_add_request_type(PyObject *module);
+
 #endif

@@ -5,21 +5,15 @@ from __future__ import annotations
 from typing import Optional
 from urllib.parse import SplitResult, urlsplit
 
-from .headers import HeadersContainer
+from .headers import NO_EXTENSIONS, HeadersContainer
 
-__all__ = ["ServerRequest"]
+__all__ = ["ServerRequest", "RequestCore", "PyRequestCore", "RequestMethods"]
 
 
-class ServerRequest:
-    """Kitura's ``ServerRequest`` / ``HTTPServerRequest``.
-
-    - ``method`` (``"GET"``), ``url`` (bytes: path and query as sent), ``url_url``
-      (a ``urllib.parse.SplitResult`` of the full URL: scheme, host, path, query),
-      ``headers`` (``HeadersContainer``), ``remote_address``, ``http_version_major/minor``.
-    - The body: ``read(into=bytearray)`` and ``read_all_data(into=bytearray)`` append what
-      is left to ``into`` and return the count (0 at the end); ``read_string()`` returns what
-      is left as text, or None once the body is used up.
-    """
+class PyRequestCore:
+    """The fields of a ``ServerRequest``, in Python: the reference for
+    ``_speedups.RequestCore`` (kitura/net/_request.c), used without the extension or
+    with ``KITURA_NO_EXTENSIONS=1``. Not Kitura API: use ``ServerRequest``."""
 
     __slots__ = (
         "method", "url", "remote_address", "http_version_major", "http_version_minor",
@@ -52,6 +46,21 @@ class ServerRequest:
         self.keep_alive = True
         #: Added member: the request asks to switch protocols (``Connection: upgrade``).
         self.wants_upgrade = False
+
+
+RequestCore: type = PyRequestCore
+if not NO_EXTENSIONS:
+    try:
+        from ._speedups import RequestCore  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:  # the optional extension was not built
+        pass
+
+
+class RequestMethods:
+    """What a ``ServerRequest`` adds to its fields (C or Python), in Python on either.
+    Not Kitura API: use ``ServerRequest``."""
+
+    __slots__ = ()
 
     @property
     def headers(self) -> HeadersContainer:
@@ -107,3 +116,17 @@ class ServerRequest:
 
     def __repr__(self) -> str:
         return f"<ServerRequest {self.method} {self.url!r} from {self.remote_address}>"
+
+
+class ServerRequest(RequestMethods, RequestCore):  # type: ignore[valid-type,misc]
+    """Kitura's ``ServerRequest`` / ``HTTPServerRequest``.
+
+    - ``method`` (``"GET"``), ``url`` (bytes: path and query as sent), ``url_url``
+      (a ``urllib.parse.SplitResult`` of the full URL: scheme, host, path, query),
+      ``headers`` (``HeadersContainer``), ``remote_address``, ``http_version_major/minor``.
+    - The body: ``read(into=bytearray)`` and ``read_all_data(into=bytearray)`` append what
+      is left to ``into`` and return the count (0 at the end); ``read_string()`` returns what
+      is left as text, or None once the body is used up.
+    """
+
+    __slots__ = ()
