@@ -621,8 +621,12 @@ Response_init(Response *self, PyObject *args, PyObject *kwds)
 {
     static char *names[] = {"conn", "request", NULL};
     PyObject *conn, *request;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO:ServerResponse", names, &conn, &request))
+    if (kwds == NULL && PyTuple_GET_SIZE(args) == 2) {  /* the connection's call */
+        conn = PyTuple_GET_ITEM(args, 0);
+        request = PyTuple_GET_ITEM(args, 1);
+    } else if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO:ServerResponse", names, &conn, &request)) {
         return -1;
+    }
     PyObject *keep_alive = PyObject_GetAttr(request, S_keep_alive);
     if (keep_alive == NULL)
         return -1;
