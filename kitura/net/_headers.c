@@ -244,6 +244,8 @@ Headers_init(Headers *self, PyObject *args, PyObject *kwds)
 {
     static char *names[] = {"initial", NULL};
     PyObject *initial = Py_None;
+    if (kwds == NULL && PyTuple_GET_SIZE(args) == 0)  /* HeadersContainer(): the common call */
+        return 0;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:HeadersContainer", names, &initial))
         return -1;
     if (initial == Py_None)

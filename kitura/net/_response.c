@@ -5,10 +5,14 @@
  * methods in Python. The two cores behave alike: response.py's PyResponseCore is the
  * reference, and the test suite runs on both (KITURA_NO_EXTENSIONS=1 selects it).
  *
- * write() and end() may be called from any thread. The state they share is guarded by
- * a lock, as in the Python twin; waiting for it releases the GIL, so a thread that
- * holds it while Python code runs (HeadersContainer.entry_map, py_encode_head) is never
- * blocked by one that waits. The connection is called after the lock is released.
+ * write() and end() may be called from any thread. The state they share is guarded as
+ * in the Python twin, by a lock that costs nothing when uncontended: a flag set and
+ * cleared with the GIL held (so testing and setting it is atomic). A thread finds it
+ * set only when the holder released the GIL inside the guarded part (Python code ran
+ * there: HeadersContainer.entry_map on raw pairs, py_encode_head, a finalizer); it then
+ * waits with the GIL released, so the holder can finish. The connection is called
+ * after the lock is released. (A free-threaded build is refused below: the optional
+ * extension is then not built and the Python twin serves.)
  *
  * configure_response(headers_type, status_type, status_lines, py_encode_head) must be
  * called once before a ResponseCore is made (response.py does it at import).
@@ -16,7 +20,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
-#include <pythread.h>
+#include <sched.h>
 
 #include "_speedups.h"
 
@@ -39,24 +43,29 @@ typedef struct {
     PyObject *headers;  /* HeadersContainer, made on first use */
     PyObject *pending;  /* what write() held back: a list of bytes, or NULL */
     PyObject *weakrefs;
-    PyThread_type_lock lock;
+    char busy;          /* the guarded part is running (see lock()) */
     unsigned long loop_thread;
     Py_ssize_t pending_size;
     int status;
     char headers_sent, ended, chunked, keep_alive, no_body, flush_scheduled, in_step;
 } Response;
 
+#ifdef Py_GIL_DISABLED
+#error "ResponseCore's lock relies on the GIL; build without free threading or use the Python twin"
+#endif
+
 static void
 lock(Response *self)
 {
-    if (PyThread_acquire_lock(self->lock, NOWAIT_LOCK))
-        return;
-    Py_BEGIN_ALLOW_THREADS
-    PyThread_acquire_lock(self->lock, WAIT_LOCK);
-    Py_END_ALLOW_THREADS
+    while (self->busy) {  /* only when the holder released the GIL inside: wait for it */
+        Py_BEGIN_ALLOW_THREADS
+        sched_yield();
+        Py_END_ALLOW_THREADS
+    }
+    self->busy = 1;
 }
 
-#define UNLOCK(self) PyThread_release_lock((self)->lock)
+#define UNLOCK(self) ((self)->busy = 0)
 
 static int
 on_loop_thread(Response *self)
@@ -604,11 +613,6 @@ Response_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     Response *self = (Response *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
-    self->lock = PyThread_allocate_lock();
-    if (self->lock == NULL) {
-        Py_DECREF(self);
-        return PyErr_NoMemory();
-    }
     self->request = Py_NewRef(Py_None);
     self->status = 200;
     self->keep_alive = 1;
@@ -689,8 +693,6 @@ Response_dealloc(Response *self)
     if (self->weakrefs != NULL)
         PyObject_ClearWeakRefs((PyObject *)self);
     Response_clear(self);
-    if (self->lock != NULL)
-        PyThread_free_lock(self->lock);
     type->tp_free((PyObject *)self);
 }
 

@@ -331,3 +331,43 @@ def test_concurrent_writers_on_the_c_core_lose_nothing():
     conn.loop.run()
     body = b"".join(entry[1] for entry in conn.log if entry[0] == "post")
     assert body.count(b"1\r\na\r\n") == body.count(b"1\r\nb\r\n") == body.count(b"1\r\nc\r\n") == parts
+
+
+@pytest.mark.parametrize("cls", [PyServerResponse, pytest.param(CServerResponse, marks=needs_c)], ids=["py", "c"])
+def test_a_writer_waits_for_an_end_that_released_the_gil_inside(cls):
+    """end() runs Python code while it holds the response (here a headers container whose
+    entry_map sleeps): a write from another thread waits for it, then finds it ended."""
+    import time
+
+    from kitura.net.headers import HeadersContainer
+
+    inside = threading.Event()
+
+    class SlowHeaders(HeadersContainer):
+        __slots__ = ()
+
+        def entry_map(self):
+            inside.set()
+            time.sleep(0.2)  # releases the GIL while end() holds the response
+            return super().entry_map()
+
+    conn = Conn(on_loop=False)
+    response = cls(conn, request())
+    response.headers = SlowHeaders()
+    outcome = []
+
+    def writer() -> None:
+        inside.wait(5)
+        try:
+            response.write(from_="late")
+            outcome.append("written")
+        except RuntimeError as exc:
+            outcome.append(str(exc))
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    response.end("body")
+    thread.join(5)
+    assert outcome == ["write() after end(): the response is complete"]
+    conn.loop.run()
+    assert conn.log == [("complete", b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody", True)]
