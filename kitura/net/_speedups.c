@@ -624,7 +624,30 @@ error:
     return NULL;
 }
 
+/* ---- first_step ------------------------------------------------------------ */
+
+static PyObject *STEP_DONE;
+
+/* coro.send(None) without the StopIteration of a coroutine that returns at once (most
+ * handlers): STEP_DONE then, else what it yielded; what it raised propagates. */
+static PyObject *
+first_step(PyObject *self, PyObject *coro)
+{
+    PyObject *result = NULL;
+    PySendResult status = PyIter_Send(coro, Py_None, &result);
+    if (status == PYGEN_ERROR)
+        return NULL;
+    if (status == PYGEN_RETURN) {
+        Py_DECREF(result);
+        return Py_NewRef(STEP_DONE);
+    }
+    return result;
+}
+
 static PyMethodDef speedups_methods[] = {
+    {"first_step", (PyCFunction)first_step, METH_O,
+     "first_step(coro) -> yielded | STEP_DONE\n\ncoro.send(None), with STEP_DONE for a coroutine that "
+     "returned (no StopIteration)."},
     {"join_head", (PyCFunction)(void (*)(void))join_head, METH_FASTCALL,
      "join_head(status_line, entries, tail) -> bytes | None\n\nA response head from a status line, "
      "HeadersContainer entries and pre-encoded tail lines; None when a name or value is not latin-1 text."},
@@ -669,6 +692,11 @@ PyInit__speedups(void)
     PyObject *module = PyModule_Create(&speedups_module);
     if (module == NULL)
         return NULL;
+    STEP_DONE = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
+    if (STEP_DONE == NULL || PyModule_AddObjectRef(module, "STEP_DONE", STEP_DONE) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
     if (kitura_add_response_type(module) < 0 || kitura_add_headers_type(module) < 0 ||
         kitura_add_request_type(module) < 0) {
         Py_DECREF(module);

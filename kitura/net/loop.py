@@ -24,6 +24,7 @@ from .workers import WorkerPool
 __all__ = [
     "get_loop", "run_in_loop", "run_in_worker", "worker_pool", "start_coroutine",
     "new_event_loop", "note_loop_thread", "on_loop_thread", "drive_coroutine", "call_on_loop",
+    "first_step", "py_first_step", "STEP_DONE",
     "call_soon_on_loop", "release_loop",
 ]
 
@@ -157,6 +158,27 @@ def call_soon_on_loop(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *
         pass
 
 
+#: What ``first_step`` returns for a coroutine that returned without suspending.
+STEP_DONE: Any = object()
+
+
+def py_first_step(coro: Coroutine[Any, Any, Any]) -> Any:
+    """``coro.send(None)``: what the coroutine yielded, or ``STEP_DONE`` when it returned.
+    The pure-Python twin of ``_speedups.first_step``, which skips the StopIteration."""
+    try:
+        return coro.send(None)
+    except StopIteration:
+        return STEP_DONE
+
+
+first_step = py_first_step
+if not os.environ.get("KITURA_NO_EXTENSIONS"):  # (http11.NO_EXTENSIONS)
+    try:
+        from ._speedups import STEP_DONE, first_step  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:  # the optional extension was not built
+        pass
+
+
 def start_coroutine(coro: Coroutine[Any, Any, Any], on_error: Callable[..., None],
                     *error_args: Any) -> "asyncio.Task[None] | None":
     """Run ``coro`` eagerly, on the loop thread: its first step runs now, on the caller's stack.
@@ -168,11 +190,11 @@ def start_coroutine(coro: Coroutine[Any, Any, Any], on_error: Callable[..., None
     exception it raises (the arguments spare the caller a ``partial`` per call).
     """
     try:
-        yielded = coro.send(None)
-    except StopIteration:
-        return None
+        yielded = first_step(coro)
     except BaseException as exc:  # noqa: BLE001 - reported to the caller's handler
         on_error(*error_args, exc)
+        return None
+    if yielded is STEP_DONE:
         return None
     if error_args:
         on_error = functools.partial(on_error, *error_args)

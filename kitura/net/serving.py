@@ -16,7 +16,7 @@ import ssl
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .loop import drive_coroutine, worker_pool
+from .loop import STEP_DONE, drive_coroutine, first_step, worker_pool
 from .options import ServerOptions
 
 if TYPE_CHECKING:
@@ -69,13 +69,12 @@ def make_dispatch(delegate: "ServerDelegate | None", loop: asyncio.AbstractEvent
             # a Task only if it suspends.
             coro = handle(request, response)
             try:
-                yielded = coro.send(None)
-            except StopIteration:
-                return
+                yielded = first_step(coro)
             except BaseException as exc:  # noqa: BLE001 - answered with 500
                 response.fail(exc)
                 return
-            loop.create_task(drive_coroutine(coro, yielded, response.fail))
+            if yielded is not STEP_DONE:
+                loop.create_task(drive_coroutine(coro, yielded, response.fail))
         return dispatch_async
     # dispatch_soon(loop, _run_handler, handle, request, response), without a frame of its own
     return functools.partial(worker_pool().dispatch_soon, loop, _run_handler, handle)
