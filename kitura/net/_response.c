@@ -41,7 +41,7 @@ typedef struct {
     PyObject *conn;     /* the ResponseConnection, or NULL (None) */
     PyObject *request;
     PyObject *headers;  /* HeadersContainer, made on first use */
-    PyObject *pending;  /* what write() held back: a list of bytes, or NULL */
+    PyObject *pending;  /* what write() held back: NULL, one bytes object, or a list of them */
     PyObject *weakrefs;
     char busy;          /* the guarded part is running (see lock()) */
     unsigned long loop_thread;
@@ -197,7 +197,28 @@ done:
     return head;
 }
 
-/* b"".join(self->pending), emptying it. */
+/* Hold back one more part (most responses have one: no list is made for it). */
+static int
+add_pending(Response *self, PyObject *data)
+{
+    PyObject *pending = self->pending;
+    if (pending == NULL) {
+        self->pending = Py_NewRef(data);
+        return 0;
+    }
+    if (PyBytes_CheckExact(pending)) {
+        PyObject *parts = PyList_New(2);
+        if (parts == NULL)
+            return -1;
+        PyList_SET_ITEM(parts, 0, pending);
+        PyList_SET_ITEM(parts, 1, Py_NewRef(data));
+        self->pending = parts;
+        return 0;
+    }
+    return PyList_Append(pending, data);
+}
+
+/* What write() held back, joined, emptying it. */
 static PyObject *
 take_pending(Response *self)
 {
@@ -206,6 +227,8 @@ take_pending(Response *self)
     self->pending_size = 0;
     if (pending == NULL)
         return Py_NewRef(S_empty);
+    if (PyBytes_CheckExact(pending))
+        return pending;
     PyObject *data = _PyBytes_Join(S_empty, pending);
     Py_DECREF(pending);
     return data;
@@ -324,9 +347,7 @@ Response_write(Response *self, PyObject *const *args, Py_ssize_t nargs, PyObject
         else
             out = Py_NewRef(S_empty);
     } else {
-        if (self->pending == NULL)
-            self->pending = PyList_New(0);
-        if (self->pending == NULL || PyList_Append(self->pending, data) < 0) {
+        if (add_pending(self, data) < 0) {
             UNLOCK(self);
             Py_DECREF(data);
             return NULL;
@@ -378,7 +399,7 @@ Response_deferred_flush(Response *self, PyObject *unused)
         Py_RETURN_NONE;
     lock(self);
     self->flush_scheduled = 0;
-    if (self->ended || self->headers_sent || self->pending == NULL || PyList_GET_SIZE(self->pending) == 0) {
+    if (self->ended || self->headers_sent || self->pending == NULL) {
         UNLOCK(self);
         Py_RETURN_NONE;
     }
@@ -410,8 +431,8 @@ Response_end(Response *self, PyObject *const *args, Py_ssize_t nargs, PyObject *
         Py_RETURN_NONE;
     }
     if (!self->headers_sent) {
-        if (self->pending != NULL && PyList_GET_SIZE(self->pending)) {
-            if (PyList_Append(self->pending, data) < 0) {
+        if (self->pending != NULL) {
+            if (PyBytes_GET_SIZE(data) && add_pending(self, data) < 0) {
                 UNLOCK(self);
                 Py_DECREF(data);
                 return NULL;
