@@ -138,10 +138,10 @@ get_headers(Response *self)
     return self->headers;
 }
 
-/* The head (PyResponseCore._head); content_length -1: the body is streamed. Call with
- * the lock held. */
+/* The head (PyResponseCore._head), followed by body when it is not NULL and the
+ * response has one; content_length -1: the body is streamed. Call with the lock held. */
 static PyObject *
-encode_head(Response *self, Py_ssize_t content_length)
+encode_head(Response *self, Py_ssize_t content_length, PyObject *body)
 {
     /* No headers were looked at: none to encode (no container is made for it). */
     PyObject *entries = self->headers == NULL ? PyDict_New() : PyObject_CallMethodNoArgs(self->headers, S_entry_map);
@@ -160,7 +160,7 @@ encode_head(Response *self, Py_ssize_t content_length)
     int encoded_here = 0;
     if (line != NULL && PyDict_CheckExact(entries)) {
         encoded_here = kitura_encode_head(line, self->status, entries, content_length, major, minor, &keep_alive,
-                                          &no_body, &chunked, &head);
+                                          &no_body, &chunked, body, &head);
         if (encoded_here < 0)
             goto done;
     }
@@ -184,6 +184,10 @@ encode_head(Response *self, Py_ssize_t content_length)
         if (keep_alive < 0 || no_body < 0 || chunked < 0)
             goto done;
         head = Py_NewRef(PyTuple_GET_ITEM(encoded, 0));
+        if (body != NULL && PyBytes_GET_SIZE(body) && !no_body)
+            head = concat(head, body, 0);
+        if (head == NULL)
+            goto done;
     }
     self->keep_alive = (char)keep_alive;
     self->no_body = (char)no_body;
@@ -239,7 +243,7 @@ take_pending(Response *self)
 static PyObject *
 flush_pending(Response *self)
 {
-    PyObject *out = encode_head(self, -1);
+    PyObject *out = encode_head(self, -1, NULL);
     if (out == NULL)
         return NULL;
     PyObject *data = take_pending(self);
@@ -444,9 +448,7 @@ Response_end(Response *self, PyObject *const *args, Py_ssize_t nargs, PyObject *
                 return NULL;
             }
         }
-        out = encode_head(self, PyBytes_GET_SIZE(data));
-        if (out != NULL && PyBytes_GET_SIZE(data) && !self->no_body)
-            out = concat(out, data, 0);
+        out = encode_head(self, PyBytes_GET_SIZE(data), data);
     } else if (self->no_body) {
         out = Py_NewRef(S_empty);
     } else if (self->chunked) {
@@ -489,7 +491,7 @@ Response_head(Response *self, PyObject *arg)
             return NULL;
         }
     }
-    return encode_head(self, length);
+    return encode_head(self, length, NULL);
 }
 
 static PyObject *

@@ -210,13 +210,14 @@ write_content_length(char *tail, Py_ssize_t len, Py_ssize_t content_length)
     return len;
 }
 
-/* The head of a ServerResponse into *head (a new bytes object), updating *keep_alive,
- * *no_body and *chunked as py_encode_head does: 1 done, 0 declined (the Python twin
+/* The head of a ServerResponse into *head (a new bytes object; followed by body, when
+ * not NULL, unless the response has none), updating *keep_alive, *no_body and *chunked
+ * as py_encode_head does: 1 done, 0 declined (the Python twin
  * decides: Transfer-Encoding or Connection among the entries, a name or value that is
  * not latin-1 text), -1 error. Shared with the response type (_response.c). */
 int
 kitura_encode_head(PyObject *line, long status, PyObject *entries, Py_ssize_t content_length, long major,
-                   long minor, int *keep_alive, int *no_body, int *chunked, PyObject **head)
+                   long minor, int *keep_alive, int *no_body, int *chunked, PyObject *body, PyObject **head)
 {
     int has_date = 0, has_length = 0;
     if (PyDict_GET_SIZE(entries)) {
@@ -262,7 +263,8 @@ kitura_encode_head(PyObject *line, long status, PyObject *entries, Py_ssize_t co
     Py_ssize_t lines = entries_size(entries);
     if (lines < 0)
         return 0;
-    Py_ssize_t total = PyBytes_GET_SIZE(line) + lines + tail_len + 2;
+    Py_ssize_t body_len = body != NULL && !*no_body ? PyBytes_GET_SIZE(body) : 0;
+    Py_ssize_t total = PyBytes_GET_SIZE(line) + lines + tail_len + 2 + body_len;
     PyObject *out = PyBytes_FromStringAndSize(NULL, total);
     if (out == NULL)
         return -1;
@@ -274,6 +276,8 @@ kitura_encode_head(PyObject *line, long status, PyObject *entries, Py_ssize_t co
     p += tail_len;
     *p++ = '\r';
     *p++ = '\n';
+    if (body_len)
+        memcpy(p, PyBytes_AS_STRING(body), body_len);
     *head = out;
     return 1;
 }
@@ -304,7 +308,7 @@ encode_head(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     int chunked = 0;
     PyObject *head = NULL;
     int done = kitura_encode_head(line, status, args[2], content_length, major, minor, &keep_alive, &no_body,
-                                  &chunked, &head);
+                                  &chunked, NULL, &head);
     if (done < 0)
         return NULL;
     if (done == 0)

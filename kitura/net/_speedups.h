@@ -4,9 +4,10 @@
 
 #include <Python.h>
 
-/* _speedups.c: a ServerResponse head (see encode_head there); 1 done, 0 declined, -1 error. */
+/* _speedups.c: a ServerResponse head, and body when not NULL (see kitura_encode_head there);
+ * 1 done, 0 declined, -1 error. */
 int kitura_encode_head(PyObject *line, long status, PyObject *entries, Py_ssize_t content_length, long major,
-                       long minor, int *keep_alive, int *no_body, int *chunked, PyObject **head);
+                       long minor, int *keep_alive, int *no_body, int *chunked, PyObject *body, PyObject **head);
 
 /* _response.c: adds the ResponseCore type and configure_response() to the module. */
 int kitura_add_response_type(PyObject *module);
