@@ -179,6 +179,39 @@ static PyTypeObject RequestType = {
     .tp_members = Request_members,
 };
 
+PyObject *
+kitura_new_request(PyTypeObject *type, PyObject *method, PyObject *url, PyObject *raw_headers, PyObject *body,
+                   PyObject *remote_address, int minor, PyObject *scheme, PyObject *local_port)
+{
+    PyObject *minor_obj = minor ? ONE : ZERO;
+    if (!PyType_IsSubtype(type, &RequestType) || type->tp_init != RequestType.tp_init) {
+        PyObject *version = Py_BuildValue("(OO)", ONE, minor_obj);
+        if (version == NULL)
+            return NULL;
+        PyObject *request = PyObject_CallFunction((PyObject *)type, "OOOOONOO", method, url, raw_headers, body,
+                                                  remote_address, version, scheme, local_port);
+        return request;
+    }
+    Request *self = (Request *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->method = Py_NewRef(method);
+    self->url = Py_NewRef(url);
+    self->remote_address = Py_NewRef(remote_address);
+    self->major = Py_NewRef(ONE);
+    self->minor = Py_NewRef(minor_obj);
+    self->raw_headers = Py_NewRef(raw_headers);
+    self->headers = Py_NewRef(Py_None);
+    self->body = Py_NewRef(body);
+    self->body_pos = Py_NewRef(ZERO);
+    self->scheme = Py_NewRef(scheme);
+    self->url_url = Py_NewRef(Py_None);
+    self->local_port = Py_NewRef(local_port);
+    self->keep_alive = Py_NewRef(Py_True);
+    self->wants_upgrade = Py_NewRef(Py_False);
+    return (PyObject *)self;
+}
+
 int
 kitura_add_request_type(PyObject *module)
 {

@@ -28,6 +28,10 @@
  *   a limit reached, any byte outside the conservative sets below. The caller then
  *   feeds data[pos:] to httptools, which is the reference parser: it accepts or
  *   rejects (with the right status) everything this one declines.
+ *   With four more arguments (request_type, remote_address, scheme, local_port) it
+ *   returns (request, keep_alive, end, upgrade): the request made in the same call, as
+ *   request_type(method, target, headers, body, remote_address, (1, minor), scheme,
+ *   local_port) would make it.
  *
  * encode_head(status_lines, status, entries, content_length, keep_alive, no_body,
  *             major, minor) -> (head, keep_alive, no_body, chunked) | None
@@ -429,9 +433,10 @@ upgrade_tokens(const char *p, const char *end, int *conn_upgrade, int *keep_aliv
 static PyObject *
 parse_request(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 6) {
+    if (nargs != 6 && !(nargs == 10 && PyType_Check(args[6]))) {
         PyErr_SetString(PyExc_TypeError, "parse_request(data, pos, max_request_line, max_header_size, "
-                                         "max_header_count, size_limit)");
+                                         "max_header_count, size_limit[, request_type, remote_address, scheme, "
+                                         "local_port])");
         return NULL;
     }
     if (!PyBytes_CheckExact(args[0]))
@@ -604,6 +609,26 @@ parse_request(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     /* as llhttp_should_keep_alive: HTTP/1.1 unless a close token, HTTP/1.0 only with keep-alive */
     int alive = minor == 1 ? !close : keep_alive;
+    if (nargs == 10) {
+        /* (request, keep_alive, end, upgrade): the request made here (a RequestCore subtype) */
+        PyObject *request = kitura_new_request((PyTypeObject *)args[6], method, url, headers, body, args[7], minor,
+                                               args[8], args[9]);
+        Py_DECREF(url);
+        Py_DECREF(body);
+        Py_DECREF(headers);
+        PyObject *end_obj = request ? PyLong_FromSsize_t(p - start) : NULL;
+        PyObject *result = end_obj ? PyTuple_New(4) : NULL;
+        if (result == NULL) {
+            Py_XDECREF(request);
+            Py_XDECREF(end_obj);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(result, 0, request);
+        PyTuple_SET_ITEM(result, 1, PyBool_FromLong(alive));
+        PyTuple_SET_ITEM(result, 2, end_obj);
+        PyTuple_SET_ITEM(result, 3, PyBool_FromLong(upgrade));
+        return result;
+    }
     PyObject *end_obj = PyLong_FromSsize_t(p - start), *result = end_obj ? PyTuple_New(8) : NULL;
     if (result == NULL) {
         Py_XDECREF(end_obj);

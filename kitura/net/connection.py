@@ -61,7 +61,6 @@ _flow_created = threading.Lock()
 _OWS = (32, 9)  # SP, HTAB
 
 _METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")}
-_VERSIONS = ((1, 0), (1, 1))
 
 #: The C parser of plain requests (kitura/net/_speedups.c); None without the extension
 #: or with KITURA_NO_EXTENSIONS=1, when httptools parses every request (the reference).
@@ -279,15 +278,15 @@ class HTTPConnection(asyncio.Protocol):
         pos = 0
         end = len(data)
         while pos < end:
-            parsed = parse_request(data, pos, max_line, max_fields, max_count, size_limit)  # type: ignore[misc]
+            # The request is made in the same C call (a ServerRequest, as the fields below).
+            parsed = parse_request(data, pos, max_line, max_fields, max_count, size_limit,  # type: ignore[misc]
+                                   ServerRequest, self.remote_address, self._scheme, self._local_port)
             if parsed is None:
                 break
-            method, url, headers, body, minor, keep_alive, pos, upgrade = parsed
+            request, keep_alive, pos, upgrade = parsed
             if self._current is None and not queue:
                 self._deadline = None  # as on_headers_complete: the head is in
                 self._answer_408_on_deadline = True
-            request = ServerRequest(method, url, headers, body, self.remote_address,
-                                    _VERSIONS[minor], self._scheme, self._local_port)
             self._requests += 1
             if not keep_alive or (max_requests is not None and self._requests >= max_requests):
                 request.keep_alive = False

@@ -85,3 +85,29 @@ def test_a_request_reads_its_body_once_and_is_freed_by_reference_counts(cls):
 def test_server_request_uses_the_selected_core():
     assert issubclass(ServerRequest, request_module.RequestCore)
     assert ServerRequest("GET", b"/", []).http_version_minor == 1
+
+
+@needs_c
+def test_the_c_parser_makes_the_request_the_class_would_make():
+    from kitura.net._speedups import parse_request
+
+    data = b"GET /p?q=1 HTTP/1.0\r\nHost: example.org\r\nX-A: b\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\n"
+    fields = parse_request(data, 0, 8192, 8192, 100, None)
+    method, url, headers, body, minor, keep_alive, end, upgrade = fields
+
+    class WithInit(ServerRequest):  # a subclass of its own: made by calling it
+        __slots__ = ()
+
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.wants_upgrade = "made by __init__"
+
+    for request_type in (ServerRequest, WithInit):
+        made = parse_request(data, 0, 8192, 8192, 100, None, request_type, "10.0.0.1", "https", 8443)
+        request, alive, made_end, made_upgrade = made
+        expected = request_type(method, url, headers, body, "10.0.0.1", (1, minor), "https", 8443)
+        assert type(request) is request_type
+        assert (alive, made_end, made_upgrade) == (keep_alive, end, upgrade) == (False, 72, False)
+        assert observe(lambda *a: request, (), {}) == observe(lambda *a: expected, (), {})
+    with pytest.raises(TypeError):
+        parse_request(data, 0, 8192, 8192, 100, None, "not a type", "", "http", None)
