@@ -393,6 +393,15 @@ static PyTypeObject HeadersType = {
     .tp_as_sequence = &Headers_sequence,
 };
 
+PyObject *
+kitura_new_headers(PyObject *type)
+{
+    if (PyType_Check(type) && PyType_IsSubtype((PyTypeObject *)type, &HeadersType) &&
+        ((PyTypeObject *)type)->tp_init == HeadersType.tp_init)
+        return ((PyTypeObject *)type)->tp_new((PyTypeObject *)type, NULL, NULL);
+    return PyObject_CallNoArgs(type);
+}
+
 static PyObject *
 configure_headers(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {

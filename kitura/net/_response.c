@@ -131,7 +131,7 @@ static PyObject *
 get_headers(Response *self)
 {
     if (self->headers == NULL) {
-        self->headers = PyObject_CallNoArgs(headers_type);
+        self->headers = kitura_new_headers(headers_type);
         if (self->headers == NULL)
             return NULL;
     }
@@ -509,7 +509,7 @@ Response_reset(Response *self, PyObject *unused)
         PyErr_SetString(PyExc_RuntimeError, "reset() after the response head was sent");
         return NULL;
     }
-    PyObject *headers = PyObject_CallNoArgs(headers_type);
+    PyObject *headers = kitura_new_headers(headers_type);
     if (headers == NULL)
         return NULL;
     self->status = 200;

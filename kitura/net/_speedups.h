@@ -12,6 +12,10 @@ int kitura_encode_head(PyObject *line, long status, PyObject *entries, Py_ssize_
 /* _response.c: adds the ResponseCore type and configure_response() to the module. */
 int kitura_add_response_type(PyObject *module);
 
+/* _headers.c: type() for a HeadersContainer type, made without calling it when its
+ * __init__ is HeadersCore's (which does nothing without arguments). */
+PyObject *kitura_new_headers(PyObject *type);
+
 /* _headers.c: adds the HeadersCore type and configure_headers() to the module. */
 int kitura_add_headers_type(PyObject *module);
 
