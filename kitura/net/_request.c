@@ -180,6 +180,23 @@ static PyTypeObject RequestType = {
 };
 
 PyObject *
+kitura_request_field(PyObject *request, const char *name)
+{
+    if (!PyObject_TypeCheck(request, &RequestType))
+        return PyObject_GetAttrString(request, name);
+    Request *r = (Request *)request;
+    PyObject *value = NULL;
+    switch (name[0]) {  /* the four the response reads */
+    case 'k': value = r->keep_alive; break;
+    case 'm': value = r->method; break;
+    case 'h': value = name[14] == 'a' ? r->major : r->minor; break;  /* http_version_m(a)jor / m(i)nor */
+    }
+    if (value == NULL)  /* deleted: the AttributeError of the member */
+        return PyObject_GetAttrString(request, name);
+    return Py_NewRef(value);
+}
+
+PyObject *
 kitura_new_request(PyTypeObject *type, PyObject *method, PyObject *url, PyObject *raw_headers, PyObject *body,
                    PyObject *remote_address, int minor, PyObject *scheme, PyObject *local_port)
 {

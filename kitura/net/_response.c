@@ -33,8 +33,7 @@ static PyObject *py_encode_head;  /* http11.py_encode_head: what kitura_encode_h
 static PyObject *status_lines[1000];
 
 static PyObject *S_write_response, *S_post_response, *S_complete_response, *S_loop, *S_loop_thread,
-    *S_call_soon, *S_call_soon_threadsafe, *S_deferred_flush, *S_entry_map, *S_keep_alive, *S_method,
-    *S_major, *S_minor, *S_empty, *S_last_chunk;
+    *S_call_soon, *S_call_soon_threadsafe, *S_deferred_flush, *S_entry_map, *S_empty, *S_last_chunk;
 
 typedef struct {
     PyObject_HEAD
@@ -148,8 +147,8 @@ encode_head(Response *self, Py_ssize_t content_length, PyObject *body)
     if (entries == NULL)
         return NULL;
     PyObject *head = NULL, *major_obj = NULL, *minor_obj = NULL, *encoded = NULL;
-    major_obj = PyObject_GetAttr(self->request, S_major);
-    minor_obj = major_obj ? PyObject_GetAttr(self->request, S_minor) : NULL;
+    major_obj = kitura_request_field(self->request, "http_version_major");
+    minor_obj = major_obj ? kitura_request_field(self->request, "http_version_minor") : NULL;
     if (minor_obj == NULL)
         goto done;
     long major = PyLong_AsLong(major_obj), minor = PyLong_AsLong(minor_obj);
@@ -654,12 +653,12 @@ Response_init(Response *self, PyObject *args, PyObject *kwds)
     } else if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO:ServerResponse", names, &conn, &request)) {
         return -1;
     }
-    PyObject *keep_alive = PyObject_GetAttr(request, S_keep_alive);
+    PyObject *keep_alive = kitura_request_field(request, "keep_alive");
     if (keep_alive == NULL)
         return -1;
     int alive = PyObject_IsTrue(keep_alive);
     Py_DECREF(keep_alive);
-    PyObject *method = PyObject_GetAttr(request, S_method);
+    PyObject *method = kitura_request_field(request, "method");
     if (method == NULL || alive < 0) {
         Py_XDECREF(method);
         return -1;
@@ -809,10 +808,6 @@ kitura_add_response_type(PyObject *module)
     INTERN(S_call_soon_threadsafe, "call_soon_threadsafe");
     INTERN(S_deferred_flush, "_deferred_flush");
     INTERN(S_entry_map, "entry_map");
-    INTERN(S_keep_alive, "keep_alive");
-    INTERN(S_method, "method");
-    INTERN(S_major, "http_version_major");
-    INTERN(S_minor, "http_version_minor");
     if ((S_empty = PyBytes_FromStringAndSize(NULL, 0)) == NULL)
         return -1;
     if ((S_last_chunk = PyBytes_FromString("0\r\n\r\n")) == NULL)

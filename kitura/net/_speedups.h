@@ -22,6 +22,10 @@ int kitura_add_headers_type(PyObject *module);
 /* _request.c: adds the RequestCore type to the module. */
 int kitura_add_request_type(PyObject *module);
 
+/* _request.c: request.<name> for "keep_alive", "method", "http_version_major" or
+ * "http_version_minor", read from the C fields of a RequestCore. A new reference. */
+PyObject *kitura_request_field(PyObject *request, const char *name);
+
 /* _request.c: a request of type (a RequestCore subtype, made without calling it) with
  * these fields, HTTP/1.<minor>; type(...) called for any other type. A new reference. */
 PyObject *kitura_new_request(PyTypeObject *type, PyObject *method, PyObject *url, PyObject *raw_headers,
