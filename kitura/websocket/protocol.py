@@ -322,7 +322,19 @@ class ServerProtocol:
                     and data[1] ^ 0x80 == len(data) - 6 and not self._debug):
                 # One whole masked Close frame and nothing else (how most connections end):
                 # what the loop below does with it, without buffering it in the reader.
-                self._on_control(0, OP_CLOSE, apply_mask(data[6:], data[2:6]))
+                payload = apply_mask(data[6:], data[2:6])
+                if self.state is _OPEN and not events and not self._held_pongs:
+                    # Nothing waits before it (no event, no held pong): what _on_control
+                    # and _peer_closed do then, written out.
+                    code, reason = parse_close_payload(payload)
+                    self.close_code = code
+                    self.close_reason = reason
+                    events.append(CloseReceived(code, reason))
+                    self._scanned = 1  # as _data_waiting: the one event is no data message
+                    self._queue_close(code, reason)
+                    self._enter_closed()
+                else:
+                    self._on_control(0, OP_CLOSE, payload)
                 return
             reader.feed(data)
             while True:
