@@ -227,17 +227,22 @@ class ServerProtocol:
         # Configuration.
         self.max_message_size = max_message_size
         self.max_fragments = max_fragments
-        self._max_size = _UNLIMITED if max_message_size is None else max_message_size
+        max_size = self._max_size = _UNLIMITED if max_message_size is None else max_message_size
         self._max_frags = _UNLIMITED if max_fragments is None else max_fragments
         self.deflate = deflate
-        self._compress_min: int = getattr(deflate, "min_size", 0) or 0
-        # A compressed frame may be a little larger than its inflated size
-        # (stored deflate blocks add 5 bytes per block); allow 1/256 + 1 KiB.
-        self._max_wire: int | None = (
-            None if deflate is None else self._max_size + (self._max_size >> 8) + 1024
-        )
-        self._logger = logger if logger is not None else logging.getLogger("kitura.websocket")
-        self._debug = self._logger.isEnabledFor(logging.DEBUG)
+        max_wire: int | None = None
+        if deflate is None:
+            self._compress_min = 0
+        else:
+            self._compress_min = getattr(deflate, "min_size", 0) or 0
+            # A compressed frame may be a little larger than its inflated size
+            # (stored deflate blocks add 5 bytes per block); allow 1/256 + 1 KiB.
+            max_wire = max_size + (max_size >> 8) + 1024
+        self._max_wire = max_wire
+        if logger is None:
+            logger = logging.getLogger("kitura.websocket")
+        self._logger = logger
+        self._debug = logger.isEnabledFor(logging.DEBUG)
 
         # Connection state.
         self.state = _OPEN
@@ -266,8 +271,8 @@ class ServerProtocol:
         self._decoder: Utf8Decoder | None = None  # made by the first text message in frames
         self._frame_started = False  # _on_partial has seen the start of the frame at the reader's head
         # Payload caps for the next frame, from the header (see FrameReader.next_frame).
-        self._limit = self._max_size
-        self._rsv1_limit = self._max_wire
+        self._limit = max_size
+        self._rsv1_limit = max_wire
 
 
     # ------------------------------------------------------------------ input
