@@ -269,15 +269,18 @@ text_frame(PyObject *self, PyObject *text)
  * latin-1 str or None; None for every other request (the general path answers it).
  */
 
-typedef struct {
-    uint32_t h[5];
-    unsigned char block[64];
-    size_t used;
-    uint64_t length;
-} sha1_state;
-
 #define ROL32(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
+#define SHA1_ROUND(f, k)                          \
+    do {                                          \
+        t = ROL32(a, 5) + (f) + e + (k) + w[i];   \
+        e = d;                                    \
+        d = c;                                    \
+        c = ROL32(b, 30);                         \
+        b = a;                                    \
+        a = t;                                    \
+    } while (0)
 
+/* One 64-byte block into the SHA-1 state h (RFC 3174 6.1). */
 static void
 sha1_compress(uint32_t h[5], const unsigned char *p)
 {
@@ -291,64 +294,19 @@ sha1_compress(uint32_t h[5], const unsigned char *p)
         w[i] = ROL32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
     }
     a = h[0]; b = h[1]; c = h[2]; d = h[3]; e = h[4];
-    for (i = 0; i < 80; i++) {
-        uint32_t f, k;
-        if (i < 20) { f = (b & c) | (~b & d); k = 0x5A827999u; }
-        else if (i < 40) { f = b ^ c ^ d; k = 0x6ED9EBA1u; }
-        else if (i < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8F1BBCDCu; }
-        else { f = b ^ c ^ d; k = 0xCA62C1D6u; }
-        t = ROL32(a, 5) + f + e + k + w[i];
-        e = d; d = c; c = ROL32(b, 30); b = a; a = t;
+    for (i = 0; i < 20; i++) {
+        SHA1_ROUND((b & c) | (~b & d), 0x5A827999u);
+    }
+    for (; i < 40; i++) {
+        SHA1_ROUND(b ^ c ^ d, 0x6ED9EBA1u);
+    }
+    for (; i < 60; i++) {
+        SHA1_ROUND((b & c) | (b & d) | (c & d), 0x8F1BBCDCu);
+    }
+    for (; i < 80; i++) {
+        SHA1_ROUND(b ^ c ^ d, 0xCA62C1D6u);
     }
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
-}
-
-static void
-sha1_init(sha1_state *s)
-{
-    s->h[0] = 0x67452301u; s->h[1] = 0xEFCDAB89u; s->h[2] = 0x98BADCFEu; s->h[3] = 0x10325476u;
-    s->h[4] = 0xC3D2E1F0u;
-    s->used = 0;
-    s->length = 0;
-}
-
-static void
-sha1_update(sha1_state *s, const unsigned char *p, size_t n)
-{
-    s->length += (uint64_t)n;
-    while (n > 0) {
-        size_t take = 64 - s->used;
-        if (take > n) {
-            take = n;
-        }
-        memcpy(s->block + s->used, p, take);
-        s->used += take;
-        p += take;
-        n -= take;
-        if (s->used == 64) {
-            sha1_compress(s->h, s->block);
-            s->used = 0;
-        }
-    }
-}
-
-static void
-sha1_final(sha1_state *s, unsigned char digest[20])
-{
-    uint64_t bits = s->length * 8;
-    unsigned char pad = 0x80, zero = 0, len[8];
-    int i;
-    sha1_update(s, &pad, 1);
-    while (s->used != 56) {
-        sha1_update(s, &zero, 1);
-    }
-    for (i = 0; i < 8; i++) {
-        len[i] = (unsigned char)(bits >> (56 - 8 * i));
-    }
-    sha1_update(s, len, 8);
-    for (i = 0; i < 20; i++) {
-        digest[i] = (unsigned char)(s->h[i / 4] >> (24 - 8 * (i % 4)));
-    }
 }
 
 static const char B64_DIGITS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -400,7 +358,8 @@ plain_handshake(PyObject *self, PyObject *pairs)
     Py_ssize_t count, i;
     const char *kp;
     unsigned char digest[20];
-    sha1_state sha;
+    uint32_t sha[5];
+    unsigned char blocks[128];
     char *out;
 
     seq = PySequence_Fast(pairs, "plain_handshake() takes a sequence of (name, value) pairs");
@@ -450,10 +409,19 @@ plain_handshake(PyObject *self, PyObject *pairs)
         goto decline;
     }
 
-    sha1_init(&sha);
-    sha1_update(&sha, (const unsigned char *)kp, 24);
-    sha1_update(&sha, (const unsigned char *)WS_GUID, sizeof(WS_GUID) - 1);
-    sha1_final(&sha, digest);
+    /* SHA-1 of the key and the GUID: 60 bytes, padded (RFC 3174 4) into two blocks. */
+    memset(blocks, 0, sizeof(blocks));
+    memcpy(blocks, kp, 24);
+    memcpy(blocks + 24, WS_GUID, 36);
+    blocks[60] = 0x80;
+    blocks[126] = (unsigned char)((60 * 8) >> 8);
+    blocks[127] = (unsigned char)(60 * 8);
+    sha[0] = 0x67452301u; sha[1] = 0xEFCDAB89u; sha[2] = 0x98BADCFEu; sha[3] = 0x10325476u; sha[4] = 0xC3D2E1F0u;
+    sha1_compress(sha, blocks);
+    sha1_compress(sha, blocks + 64);
+    for (i = 0; i < 20; i++) {
+        digest[i] = (unsigned char)(sha[i / 4] >> (24 - 8 * (i % 4)));
+    }
     head = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(sizeof(HEAD_101) - 1) + 28 + 4);
     if (head == NULL) {
         goto error;
