@@ -137,6 +137,9 @@ def _rsv_error(rsv: int) -> str:
 #: a peer's 1000 or 1001, or fail with one of these).
 _CLOSE_FRAMES = {code: encode_frame(OP_CLOSE, encode_close_payload(code))
                  for code in (1000, 1001, 1002, 1003, 1005, 1007, 1008, 1009, 1010, 1011)}
+#: The CloseReceived events of the same codes without a reason: frozen values, so one
+#: of each serves every connection.
+_CLOSE_EVENTS = {code: CloseReceived(code, "") for code in _CLOSE_FRAMES}
 
 
 def _truncate_reason(reason: str) -> str:
@@ -334,7 +337,8 @@ class ServerProtocol:
                     code, reason = parse_close_payload(payload)
                     self.close_code = code
                     self.close_reason = reason
-                    events.append(CloseReceived(code, reason))
+                    event = None if reason else _CLOSE_EVENTS.get(code)
+                    events.append(event if event is not None else CloseReceived(code, reason))
                     self._scanned = 1  # as _data_waiting: the one event is no data message
                     self._queue_close(code, reason)
                     self._enter_closed()
