@@ -124,7 +124,7 @@ class ConnectionUpgrader:
     """The process-wide registry of upgrade factories, by lower-case protocol token."""
 
     _factories: dict[str, ConnectionUpgradeFactory] = {}
-    #: _factory_for's answers by Upgrade value (a client sends the same one each time);
+    #: factory_for's answers by Upgrade value (a client sends the same one each time);
     #: emptied whenever the registry changes.
     _by_value: dict[str, Optional[ConnectionUpgradeFactory]] = {}
 
@@ -143,9 +143,10 @@ class ConnectionUpgrader:
         return cls._factories.get(token.strip().lower())
 
     @classmethod
-    def _factory_for(cls, tokens: str) -> Optional[ConnectionUpgradeFactory]:
+    def factory_for(cls, tokens: str) -> Optional[ConnectionUpgradeFactory]:
         """The factory of the first token of an ``Upgrade`` value (comma-separated
-        ``protocol[/version]`` tokens) that has one, else None."""
+        ``protocol[/version]`` tokens) that has one, else None. Not Kitura API: the
+        server's lookup for an upgrade request (answers cached by value)."""
         by_value = cls._by_value
         if tokens in by_value:
             return by_value[tokens]
