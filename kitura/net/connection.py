@@ -563,11 +563,7 @@ class HTTPConnection(asyncio.Protocol):
         # The fields as parsed while no HeadersContainer was made of them: read without building it.
         pairs = request.unread_header_pairs
         tokens = (request.headers.first("Upgrade") or "") if pairs is None else upgrade_tokens(pairs)
-        factory = None
-        for token in tokens.split(","):
-            factory = ConnectionUpgrader.factory(token.split("/")[0])
-            if factory is not None:
-                break
+        factory = ConnectionUpgrader.factory_for(tokens)
         leftover = bytes(self._upgrade_buffer or b"")
         if factory is None:
             # An ordinary request after all: parse what follows it with a fresh parser

@@ -124,19 +124,42 @@ class ConnectionUpgrader:
     """The process-wide registry of upgrade factories, by lower-case protocol token."""
 
     _factories: dict[str, ConnectionUpgradeFactory] = {}
+    #: factory_for's answers by Upgrade value (a client sends the same one each time);
+    #: emptied whenever the registry changes.
+    _by_value: dict[str, Optional[ConnectionUpgradeFactory]] = {}
 
     @classmethod
     def register(cls, factory: ConnectionUpgradeFactory) -> None:
         cls._factories[factory.name.lower()] = factory
+        cls._by_value.clear()
 
     @classmethod
     def unregister(cls, name: str) -> None:
         cls._factories.pop(name.lower(), None)
+        cls._by_value.clear()
 
     @classmethod
     def factory(cls, token: str) -> Optional[ConnectionUpgradeFactory]:
         return cls._factories.get(token.strip().lower())
 
     @classmethod
+    def factory_for(cls, tokens: str) -> Optional[ConnectionUpgradeFactory]:
+        """The factory of the first token of an ``Upgrade`` value (comma-separated
+        ``protocol[/version]`` tokens) that has one, else None. Not Kitura API: the
+        server's lookup for an upgrade request (answers cached by value)."""
+        by_value = cls._by_value
+        if tokens in by_value:
+            return by_value[tokens]
+        found = None
+        for token in tokens.split(","):
+            found = cls.factory(token.split("/")[0])
+            if found is not None:
+                break
+        if len(by_value) < 64:  # a bound: the values are the clients' to choose
+            by_value[tokens] = found
+        return found
+
+    @classmethod
     def clear(cls) -> None:
         cls._factories.clear()
+        cls._by_value.clear()

@@ -631,10 +631,3 @@ class WebSocketConnection(asyncio.Protocol):
 
     def __repr__(self) -> str:
         return f"<WebSocketConnection {self.id} {self.request.url!r}>"
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-

@@ -17,11 +17,12 @@ from __future__ import annotations
 import binascii
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import WebSocketError
+from .mask import NO_EXTENSIONS
 
 __all__ = [
     "WEBSOCKET_GUID",
@@ -34,6 +35,7 @@ __all__ = [
     "handshake_fields",
     "header_values",
     "no_service_body",
+    "plain_handshake",
 ]
 
 # RFC 6455 section 1.3 (and 4.2.2 step 5.4): the GUID appended to the key.
@@ -113,6 +115,55 @@ def handshake_fields(pairs: Iterable[tuple[bytes, bytes]]) -> dict[str, list[str
             old = fields.get(key)
             fields[key] = [text] if old is None else [f"{old[0]}, {text}"]
     return fields
+
+
+#: The same fields by lower-case raw name, as indexes into plain_handshake's slots.
+_PLAIN_SLOTS = {
+    b"sec-websocket-key": 0,
+    b"sec-websocket-version": 1,
+    b"sec-websocket-protocol": 2,
+    b"sec-websocket-extensions": 3,
+    b"origin": 4,
+}
+#: A key as a client makes it: 16 random bytes in base64, 22 digits and "==".
+_PLAIN_KEY = re.compile(b"[A-Za-z0-9+/]{22}==")
+
+
+def py_plain_handshake(pairs: Iterable[tuple[bytes, bytes]]) -> tuple[str, bytes, Any, Any, Any] | None:
+    """The pure-Python twin of ``_speedups.plain_handshake`` (and the reference for it).
+
+    The fast path of an upgrade, from raw ``(name, value)`` header pairs (bytes, as
+    parsed), in one pass: for a request whose Sec-WebSocket-Key and
+    Sec-WebSocket-Version each appear exactly once, the version being exactly ``13``
+    and the key exactly 22 base64 digits and ``==`` (16 bytes), and whose
+    Sec-WebSocket-Protocol, Sec-WebSocket-Extensions and Origin appear at most once
+    each, ``(key, head, protocol, extensions, origin)``: the key (str), the 101 head
+    ``build_response(key)`` (without Sec-WebSocket-Protocol/-Extensions), and the
+    three other fields' values (str, latin-1) or None where absent. ``None`` for every
+    other request: ``check_request`` on ``handshake_fields(pairs)`` then gives its
+    answer. For the requests it takes, that answer is the same key (so the two paths
+    agree; tests/websocket/test_plain_handshake.py checks both twins against it).
+    The method (GET only) is the caller's to check.
+    """
+    slots: list[Any] = [None, None, None, None, None]
+    wanted = _PLAIN_SLOTS
+    for name, value in pairs:
+        size = len(name)
+        if size != 6 and not 17 <= size <= 24:
+            continue
+        i = wanted.get(name.lower())
+        if i is not None:
+            if slots[i] is not None:
+                return None  # repeated: the general path merges and checks
+            slots[i] = value
+    key, version, protocol, extensions, origin = slots
+    if version != b"13" or key is None or not _PLAIN_KEY.fullmatch(key):
+        return None
+    text = key.decode("ascii")
+    return (text, _HEAD_101 + _accept_key_bytes(text) + b"\r\n\r\n",
+            None if protocol is None else protocol.decode("latin-1"),
+            None if extensions is None else extensions.decode("latin-1"),
+            None if origin is None else origin.decode("latin-1"))
 
 
 def _raw_values(headers: Any, name: str) -> list[str]:
@@ -213,6 +264,16 @@ def build_response(key: str, *, extensions: str | None = None, subprotocol: str 
     if extensions:
         lines.append(f"Sec-WebSocket-Extensions: {_check_header_value('Sec-WebSocket-Extensions', extensions)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+#: The C twin (kitura/websocket/_speedups.c) unless KITURA_NO_EXTENSIONS=1 or not built.
+plain_handshake: Callable[[Iterable[tuple[bytes, bytes]]], tuple[str, bytes, Any, Any, Any] | None] = \
+    py_plain_handshake
+if not NO_EXTENSIONS:
+    try:
+        from ._speedups import plain_handshake  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:  # the optional extension was not built
+        pass
 
 
 def choose_subprotocol(offered: Iterable[str] | str | None, supported: Sequence[str]) -> str | None:

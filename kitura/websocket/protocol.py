@@ -137,6 +137,9 @@ def _rsv_error(rsv: int) -> str:
 #: a peer's 1000 or 1001, or fail with one of these).
 _CLOSE_FRAMES = {code: encode_frame(OP_CLOSE, encode_close_payload(code))
                  for code in (1000, 1001, 1002, 1003, 1005, 1007, 1008, 1009, 1010, 1011)}
+#: The CloseReceived events of the same codes without a reason: frozen values, so one
+#: of each serves every connection.
+_CLOSE_EVENTS = {code: CloseReceived(code, "") for code in _CLOSE_FRAMES}
 
 
 def _truncate_reason(reason: str) -> str:
@@ -227,17 +230,22 @@ class ServerProtocol:
         # Configuration.
         self.max_message_size = max_message_size
         self.max_fragments = max_fragments
-        self._max_size = _UNLIMITED if max_message_size is None else max_message_size
+        max_size = self._max_size = _UNLIMITED if max_message_size is None else max_message_size
         self._max_frags = _UNLIMITED if max_fragments is None else max_fragments
         self.deflate = deflate
-        self._compress_min: int = getattr(deflate, "min_size", 0) or 0
-        # A compressed frame may be a little larger than its inflated size
-        # (stored deflate blocks add 5 bytes per block); allow 1/256 + 1 KiB.
-        self._max_wire: int | None = (
-            None if deflate is None else self._max_size + (self._max_size >> 8) + 1024
-        )
-        self._logger = logger if logger is not None else logging.getLogger("kitura.websocket")
-        self._debug = self._logger.isEnabledFor(logging.DEBUG)
+        max_wire: int | None = None
+        if deflate is None:
+            self._compress_min = 0
+        else:
+            self._compress_min = getattr(deflate, "min_size", 0) or 0
+            # A compressed frame may be a little larger than its inflated size
+            # (stored deflate blocks add 5 bytes per block); allow 1/256 + 1 KiB.
+            max_wire = max_size + (max_size >> 8) + 1024
+        self._max_wire = max_wire
+        if logger is None:
+            logger = logging.getLogger("kitura.websocket")
+        self._logger = logger
+        self._debug = logger.isEnabledFor(logging.DEBUG)
 
         # Connection state.
         self.state = _OPEN
@@ -266,8 +274,8 @@ class ServerProtocol:
         self._decoder: Utf8Decoder | None = None  # made by the first text message in frames
         self._frame_started = False  # _on_partial has seen the start of the frame at the reader's head
         # Payload caps for the next frame, from the header (see FrameReader.next_frame).
-        self._limit = self._max_size
-        self._rsv1_limit = self._max_wire
+        self._limit = max_size
+        self._rsv1_limit = max_wire
 
 
     # ------------------------------------------------------------------ input
@@ -322,7 +330,20 @@ class ServerProtocol:
                     and data[1] ^ 0x80 == len(data) - 6 and not self._debug):
                 # One whole masked Close frame and nothing else (how most connections end):
                 # what the loop below does with it, without buffering it in the reader.
-                self._on_control(0, OP_CLOSE, apply_mask(data[6:], data[2:6]))
+                payload = apply_mask(data[6:], data[2:6])
+                if self.state is _OPEN and not events and not self._held_pongs:
+                    # Nothing waits before it (no event, no held pong): what _on_control
+                    # and _peer_closed do then, written out.
+                    code, reason = parse_close_payload(payload)
+                    self.close_code = code
+                    self.close_reason = reason
+                    event = None if reason else _CLOSE_EVENTS.get(code)
+                    events.append(event if event is not None else CloseReceived(code, reason))
+                    self._scanned = 1  # as _data_waiting: the one event is no data message
+                    self._queue_close(code, reason)
+                    self._enter_closed()
+                else:
+                    self._on_control(0, OP_CLOSE, payload)
                 return
             reader.feed(data)
             while True:

@@ -15,7 +15,7 @@ from ..net.upgrade import ConnectionUpgrader, UpgradeHandover, UpgradeRejection
 from .connection import WebSocketConnection
 from .deflate import DeflateSettings, negotiate
 from .handshake import HandshakeError, build_response, check_origin, check_request, choose_subprotocol, \
-    handshake_fields, header_values, no_service_body
+    handshake_fields, header_values, no_service_body, plain_handshake
 from .protocol import DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_MESSAGE_SIZE, ServerProtocol
 from .service import WebSocketService
 
@@ -126,12 +126,20 @@ class WebSocketUpgradeFactory:
     def upgrade(self, handover: UpgradeHandover) -> Optional[UpgradeRejection]:
         request = handover.request
         pairs = handover.header_pairs
-        # The few fields read here, in one pass over the raw pairs when the server has them.
-        headers = request.headers if pairs is None else handshake_fields(pairs)
-        try:
-            key = check_request(headers, request.method)
-        except HandshakeError as err:
-            return UpgradeRejection(err.status, err.headers, err.body.encode("utf-8"))
+        # A plain handshake (one key, version 13, ...) is checked, and its 101 made, in one
+        # call over the raw pairs (C, or its Python twin); any other takes the general path.
+        plain = plain_handshake(pairs) if pairs is not None and request.method == "GET" else None
+        if plain is not None:
+            key, head, offered_protocol, offer, origin = plain
+            headers = None
+        else:
+            # The few fields read here, in one pass over the raw pairs when the server has them.
+            headers = request.headers if pairs is None else handshake_fields(pairs)
+            try:
+                key = check_request(headers, request.method)
+            except HandshakeError as err:
+                return UpgradeRejection(err.status, err.headers, err.body.encode("utf-8"))
+            head = None
         path = request.url.decode("latin-1")
         if path.startswith(("http://", "https://")):
             path = request.url_url.path
@@ -143,12 +151,17 @@ class WebSocketUpgradeFactory:
         if entry is None:
             return UpgradeRejection(400, [], no_service_body(_normalize(path)).encode("utf-8"))
         if entry.allowed_origins is not None:
-            origins = headers["Origin"] if "Origin" in headers else None
-            origin = origins[0] if origins else None
+            if headers is not None:
+                origins = headers["Origin"] if "Origin" in headers else None
+                origin = origins[0] if origins else None
             if not check_origin(origin, entry.allowed_origins):
                 _log.info("Rejected a WebSocket upgrade from origin %r on %s", origin, entry.path)
                 return UpgradeRejection(403, [], b"Origin not allowed")
-        offered = header_values(headers, "Sec-WebSocket-Protocol")
+        if headers is not None:
+            offered = header_values(headers, "Sec-WebSocket-Protocol")
+        else:
+            offered = [] if offered_protocol is None else \
+                header_values({"Sec-WebSocket-Protocol": [offered_protocol]}, "Sec-WebSocket-Protocol")
         if entry.subprotocols:
             subprotocol = choose_subprotocol(offered, entry.subprotocols)
         else:
@@ -157,13 +170,18 @@ class WebSocketUpgradeFactory:
             subprotocol = offered[0] if offered else None
         extensions, deflate = None, None
         if entry.compression.enabled:
-            offers = headers["Sec-WebSocket-Extensions"] if "Sec-WebSocket-Extensions" in headers else None
+            if headers is not None:
+                offers = headers["Sec-WebSocket-Extensions"] if "Sec-WebSocket-Extensions" in headers else None
+            else:
+                offers = None if offer is None else [offer]
             if offers:  # blank values are no offers: negotiate declines them too
                 extensions, deflate = negotiate(offers, entry.compression)
         protocol = ServerProtocol(max_message_size=entry.max_message_size, max_fragments=entry.max_fragments,
                                   deflate=deflate, logger=_log)
         connection = WebSocketConnection(entry, handover, protocol, subprotocol)
-        handover.take(connection, build_response(key, extensions=extensions, subprotocol=subprotocol))
+        if head is None or extensions or subprotocol:
+            head = build_response(key, extensions=extensions, subprotocol=subprotocol)
+        handover.take(connection, head)
         connection.start()
         return None
 
