@@ -43,11 +43,11 @@ def summarize(result: dict) -> dict:
             g["median"] = statistics.median(v)
             g["min"], g["max"] = min(v), max(v)
         if g["server_cpu"]:
-            g["server_cpu_median"] = statistics.median(g["server_cpu"])
+            g["server_cpu_median"] = round(statistics.median(g["server_cpu"]), 3)
         if g.get("per_cpu"):
             g["per_cpu_median"] = statistics.median(g["per_cpu"])
         if g["client_cpu"]:
-            g["client_cpu_median"] = statistics.median(g["client_cpu"])
+            g["client_cpu_median"] = round(statistics.median(g["client_cpu"]), 3)
     return groups
 
 
