@@ -152,6 +152,10 @@ class HeadersMethods:
     def __repr__(self) -> str:
         return f"HeadersContainer({dict(self)!r})"
 
+    def __reduce__(self) -> tuple:
+        """copy, deepcopy and pickle (either core): a container of the same lines, its own lists."""
+        return (type(self), (list(self),))
+
     def append(self, name: str, value: HeaderValue) -> None:
         """Add values to a header, following Kitura's merge rules (see the module docstring)."""
         self.entry_map()

@@ -136,3 +136,22 @@ def test_a_container_is_freed_by_reference_counts(cls):
 def test_the_public_container_uses_the_selected_core():
     assert issubclass(HeadersContainer, headers_module.HeadersCore)
     assert issubclass(HeadersContainer, HeadersMethods)
+
+
+@pytest.mark.parametrize("cls", [PyHeaders, pytest.param(CHeaders, marks=needs_c)], ids=["py", "c"])
+def test_a_container_copies_into_one_of_its_own(cls):
+    import copy
+
+    headers = cls.from_raw([(b"Set-Cookie", b"a=1"), (b"Set-Cookie", b"b=2"), (b"X-A", b"1")])
+    headers["X-List"] = ["1", "2"]
+    for copied in (copy.copy(headers), copy.deepcopy(headers)):
+        assert type(copied) is cls and list(copied) == list(headers)
+        copied["X-A"] = "changed"
+        assert headers["X-A"] == ["1"]
+
+
+def test_the_public_container_pickles():
+    import pickle
+
+    pickled = pickle.loads(pickle.dumps(HeadersContainer([("Set-Cookie", "a"), ("Set-Cookie", "b")])))
+    assert type(pickled) is HeadersContainer and pickled["set-cookie"] == ["a", "b"]
