@@ -11,10 +11,23 @@
 
 #include "_speedups.h"
 
+/* The fields, in the order of REQUEST_FIELDS below; the first four are named in
+ * _speedups.h (kitura_request_field). */
+enum {
+    F_KEEP_ALIVE = KITURA_REQUEST_KEEP_ALIVE, F_METHOD = KITURA_REQUEST_METHOD, F_MAJOR = KITURA_REQUEST_MAJOR,
+    F_MINOR = KITURA_REQUEST_MINOR, F_URL, F_REMOTE_ADDRESS, F_WANTS_UPGRADE, F_RAW_HEADERS, F_HEADERS, F_BODY,
+    F_BODY_POS, F_SCHEME, F_URL_URL, F_LOCAL_PORT, FIELD_COUNT
+};
+
+/* Each field's attribute name (a slot of the Python twin). */
+static const char *const REQUEST_FIELDS[FIELD_COUNT] = {
+    "keep_alive", "method", "http_version_major", "http_version_minor", "url", "remote_address", "wants_upgrade",
+    "_raw_headers", "_headers", "_body", "_body_pos", "_scheme", "_url_url", "_local_port",
+};
+
 typedef struct {
     PyObject_HEAD
-    PyObject *method, *url, *remote_address, *major, *minor, *raw_headers, *headers, *body, *body_pos, *scheme,
-        *url_url, *local_port, *keep_alive, *wants_upgrade;
+    PyObject *field[FIELD_COUNT];
     PyObject *weakrefs;
 } Request;
 
@@ -48,6 +61,21 @@ unpack_version(PyObject *version, PyObject **major, PyObject **minor)
     return 0;
 }
 
+/* Every field, as PyRequestCore.__init__ sets them (new references taken). */
+static void
+fill(Request *self, PyObject *method, PyObject *url, PyObject *raw_headers, PyObject *body, PyObject *remote_address,
+     PyObject *major, PyObject *minor, PyObject *scheme, PyObject *local_port)
+{
+    PyObject *values[FIELD_COUNT] = {
+        [F_KEEP_ALIVE] = Py_True, [F_METHOD] = method, [F_MAJOR] = major, [F_MINOR] = minor, [F_URL] = url,
+        [F_REMOTE_ADDRESS] = remote_address, [F_WANTS_UPGRADE] = Py_False, [F_RAW_HEADERS] = raw_headers,
+        [F_HEADERS] = Py_None, [F_BODY] = body, [F_BODY_POS] = ZERO, [F_SCHEME] = scheme, [F_URL_URL] = Py_None,
+        [F_LOCAL_PORT] = local_port,
+    };
+    for (int i = 0; i < FIELD_COUNT; i++)
+        Py_XSETREF(self->field[i], Py_NewRef(values[i]));
+}
+
 static int
 Request_init(Request *self, PyObject *args, PyObject *kwds)
 {
@@ -75,20 +103,9 @@ Request_init(Request *self, PyObject *args, PyObject *kwds)
     } else if (unpack_version(version, &major, &minor) < 0) {
         return -1;
     }
-    Py_XSETREF(self->method, Py_NewRef(method));
-    Py_XSETREF(self->url, Py_NewRef(url));
-    Py_XSETREF(self->remote_address, Py_NewRef(remote_address));
-    Py_XSETREF(self->major, major);
-    Py_XSETREF(self->minor, minor);
-    Py_XSETREF(self->raw_headers, Py_NewRef(raw_headers));
-    Py_XSETREF(self->headers, Py_NewRef(Py_None));
-    Py_XSETREF(self->body, Py_NewRef(body));
-    Py_XSETREF(self->body_pos, Py_NewRef(ZERO));
-    Py_XSETREF(self->scheme, Py_NewRef(scheme));
-    Py_XSETREF(self->url_url, Py_NewRef(Py_None));
-    Py_XSETREF(self->local_port, Py_NewRef(local_port));
-    Py_XSETREF(self->keep_alive, Py_NewRef(Py_True));
-    Py_XSETREF(self->wants_upgrade, Py_NewRef(Py_False));
+    fill(self, method, url, raw_headers, body, remote_address, major, minor, scheme, local_port);
+    Py_DECREF(major);
+    Py_DECREF(minor);
     return 0;
 }
 
@@ -96,40 +113,16 @@ static int
 Request_traverse(Request *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
-    Py_VISIT(self->method);
-    Py_VISIT(self->url);
-    Py_VISIT(self->remote_address);
-    Py_VISIT(self->major);
-    Py_VISIT(self->minor);
-    Py_VISIT(self->raw_headers);
-    Py_VISIT(self->headers);
-    Py_VISIT(self->body);
-    Py_VISIT(self->body_pos);
-    Py_VISIT(self->scheme);
-    Py_VISIT(self->url_url);
-    Py_VISIT(self->local_port);
-    Py_VISIT(self->keep_alive);
-    Py_VISIT(self->wants_upgrade);
+    for (int i = 0; i < FIELD_COUNT; i++)
+        Py_VISIT(self->field[i]);
     return 0;
 }
 
 static int
 Request_clear(Request *self)
 {
-    Py_CLEAR(self->method);
-    Py_CLEAR(self->url);
-    Py_CLEAR(self->remote_address);
-    Py_CLEAR(self->major);
-    Py_CLEAR(self->minor);
-    Py_CLEAR(self->raw_headers);
-    Py_CLEAR(self->headers);
-    Py_CLEAR(self->body);
-    Py_CLEAR(self->body_pos);
-    Py_CLEAR(self->scheme);
-    Py_CLEAR(self->url_url);
-    Py_CLEAR(self->local_port);
-    Py_CLEAR(self->keep_alive);
-    Py_CLEAR(self->wants_upgrade);
+    for (int i = 0; i < FIELD_COUNT; i++)
+        Py_CLEAR(self->field[i]);
     return 0;
 }
 
@@ -144,25 +137,8 @@ Request_dealloc(Request *self)
     type->tp_free((PyObject *)self);
 }
 
-#define FIELD(name, field) {name, T_OBJECT_EX, offsetof(Request, field), 0, NULL}
-
-static PyMemberDef Request_members[] = {
-    FIELD("method", method),
-    FIELD("url", url),
-    FIELD("remote_address", remote_address),
-    FIELD("http_version_major", major),
-    FIELD("http_version_minor", minor),
-    FIELD("keep_alive", keep_alive),
-    FIELD("wants_upgrade", wants_upgrade),
-    FIELD("_raw_headers", raw_headers),
-    FIELD("_headers", headers),
-    FIELD("_body", body),
-    FIELD("_body_pos", body_pos),
-    FIELD("_scheme", scheme),
-    FIELD("_url_url", url_url),
-    FIELD("_local_port", local_port),
-    {NULL, 0, 0, 0, NULL},
-};
+/* Filled from REQUEST_FIELDS by kitura_add_request_type. */
+static PyMemberDef Request_members[FIELD_COUNT + 1];
 
 static PyTypeObject RequestType = {
     PyVarObject_HEAD_INIT(NULL, 0)
@@ -180,19 +156,11 @@ static PyTypeObject RequestType = {
 };
 
 PyObject *
-kitura_request_field(PyObject *request, const char *name)
+kitura_request_field(PyObject *request, int which)
 {
-    if (!PyObject_TypeCheck(request, &RequestType))
-        return PyObject_GetAttrString(request, name);
-    Request *r = (Request *)request;
-    PyObject *value = NULL;
-    switch (name[0]) {  /* the four the response reads */
-    case 'k': value = r->keep_alive; break;
-    case 'm': value = r->method; break;
-    case 'h': value = name[14] == 'a' ? r->major : r->minor; break;  /* http_version_m(a)jor / m(i)nor */
-    }
-    if (value == NULL)  /* deleted: the AttributeError of the member */
-        return PyObject_GetAttrString(request, name);
+    PyObject *value = PyObject_TypeCheck(request, &RequestType) ? ((Request *)request)->field[which] : NULL;
+    if (value == NULL)  /* another type, or a deleted field (the member's AttributeError) */
+        return PyObject_GetAttrString(request, REQUEST_FIELDS[which]);
     return Py_NewRef(value);
 }
 
@@ -201,31 +169,12 @@ kitura_new_request(PyTypeObject *type, PyObject *method, PyObject *url, PyObject
                    PyObject *remote_address, int minor, PyObject *scheme, PyObject *local_port)
 {
     PyObject *minor_obj = minor ? ONE : ZERO;
-    if (!PyType_IsSubtype(type, &RequestType) || type->tp_init != RequestType.tp_init) {
-        PyObject *version = Py_BuildValue("(OO)", ONE, minor_obj);
-        if (version == NULL)
-            return NULL;
-        PyObject *request = PyObject_CallFunction((PyObject *)type, "OOOOONOO", method, url, raw_headers, body,
-                                                  remote_address, version, scheme, local_port);
-        return request;
-    }
+    if (!PyType_IsSubtype(type, &RequestType) || type->tp_init != RequestType.tp_init)
+        return PyObject_CallFunction((PyObject *)type, "OOOOO(OO)OO", method, url, raw_headers, body,
+                                     remote_address, ONE, minor_obj, scheme, local_port);
     Request *self = (Request *)type->tp_alloc(type, 0);
-    if (self == NULL)
-        return NULL;
-    self->method = Py_NewRef(method);
-    self->url = Py_NewRef(url);
-    self->remote_address = Py_NewRef(remote_address);
-    self->major = Py_NewRef(ONE);
-    self->minor = Py_NewRef(minor_obj);
-    self->raw_headers = Py_NewRef(raw_headers);
-    self->headers = Py_NewRef(Py_None);
-    self->body = Py_NewRef(body);
-    self->body_pos = Py_NewRef(ZERO);
-    self->scheme = Py_NewRef(scheme);
-    self->url_url = Py_NewRef(Py_None);
-    self->local_port = Py_NewRef(local_port);
-    self->keep_alive = Py_NewRef(Py_True);
-    self->wants_upgrade = Py_NewRef(Py_False);
+    if (self != NULL)
+        fill(self, method, url, raw_headers, body, remote_address, ONE, minor_obj, scheme, local_port);
     return (PyObject *)self;
 }
 
@@ -236,6 +185,9 @@ kitura_add_request_type(PyObject *module)
         (HTTP = PyUnicode_InternFromString("http")) == NULL || (ZERO = PyLong_FromLong(0)) == NULL ||
         (ONE = PyLong_FromLong(1)) == NULL)
         return -1;
+    for (int i = 0; i < FIELD_COUNT; i++)
+        Request_members[i] = (PyMemberDef){REQUEST_FIELDS[i], T_OBJECT_EX,
+                                           offsetof(Request, field) + i * sizeof(PyObject *), 0, NULL};
     if (PyType_Ready(&RequestType) < 0)
         return -1;
     Py_INCREF(&RequestType);

@@ -33,7 +33,8 @@ static PyObject *py_encode_head;  /* http11.py_encode_head: what kitura_encode_h
 static PyObject *status_lines[1000];
 
 static PyObject *S_write_response, *S_post_response, *S_complete_response, *S_loop, *S_loop_thread,
-    *S_call_soon, *S_call_soon_threadsafe, *S_deferred_flush, *S_entry_map, *S_empty, *S_last_chunk;
+    *S_call_soon, *S_call_soon_threadsafe, *S_deferred_flush, *S_entry_map, *S_empty, *S_last_chunk,
+    *NO_ENTRIES;
 
 typedef struct {
     PyObject_HEAD
@@ -142,13 +143,15 @@ get_headers(Response *self)
 static PyObject *
 encode_head(Response *self, Py_ssize_t content_length, PyObject *body)
 {
-    /* No headers were looked at: none to encode (no container is made for it). */
-    PyObject *entries = self->headers == NULL ? PyDict_New() : PyObject_CallMethodNoArgs(self->headers, S_entry_map);
+    /* No headers were looked at: none to encode (no container, no map is made for it;
+     * neither encoder changes the map it is given). */
+    PyObject *entries = self->headers == NULL ? Py_NewRef(NO_ENTRIES)
+                                              : PyObject_CallMethodNoArgs(self->headers, S_entry_map);
     if (entries == NULL)
         return NULL;
     PyObject *head = NULL, *major_obj = NULL, *minor_obj = NULL, *encoded = NULL;
-    major_obj = kitura_request_field(self->request, "http_version_major");
-    minor_obj = major_obj ? kitura_request_field(self->request, "http_version_minor") : NULL;
+    major_obj = kitura_request_field(self->request, KITURA_REQUEST_MAJOR);
+    minor_obj = major_obj ? kitura_request_field(self->request, KITURA_REQUEST_MINOR) : NULL;
     if (minor_obj == NULL)
         goto done;
     long major = PyLong_AsLong(major_obj), minor = PyLong_AsLong(minor_obj);
@@ -653,12 +656,12 @@ Response_init(Response *self, PyObject *args, PyObject *kwds)
     } else if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO:ServerResponse", names, &conn, &request)) {
         return -1;
     }
-    PyObject *keep_alive = kitura_request_field(request, "keep_alive");
+    PyObject *keep_alive = kitura_request_field(request, KITURA_REQUEST_KEEP_ALIVE);
     if (keep_alive == NULL)
         return -1;
     int alive = PyObject_IsTrue(keep_alive);
     Py_DECREF(keep_alive);
-    PyObject *method = kitura_request_field(request, "method");
+    PyObject *method = kitura_request_field(request, KITURA_REQUEST_METHOD);
     if (method == NULL || alive < 0) {
         Py_XDECREF(method);
         return -1;
@@ -810,7 +813,7 @@ kitura_add_response_type(PyObject *module)
     INTERN(S_entry_map, "entry_map");
     if ((S_empty = PyBytes_FromStringAndSize(NULL, 0)) == NULL)
         return -1;
-    if ((S_last_chunk = PyBytes_FromString("0\r\n\r\n")) == NULL)
+    if ((S_last_chunk = PyBytes_FromString("0\r\n\r\n")) == NULL || (NO_ENTRIES = PyDict_New()) == NULL)
         return -1;
     if (PyType_Ready(&ResponseType) < 0)
         return -1;

@@ -22,9 +22,10 @@ int kitura_add_headers_type(PyObject *module);
 /* _request.c: adds the RequestCore type to the module. */
 int kitura_add_request_type(PyObject *module);
 
-/* _request.c: request.<name> for "keep_alive", "method", "http_version_major" or
- * "http_version_minor", read from the C fields of a RequestCore. A new reference. */
-PyObject *kitura_request_field(PyObject *request, const char *name);
+/* _request.c: request.keep_alive, .method, .http_version_major or .http_version_minor
+ * (one of the four below), read from the C fields of a RequestCore. A new reference. */
+enum { KITURA_REQUEST_KEEP_ALIVE, KITURA_REQUEST_METHOD, KITURA_REQUEST_MAJOR, KITURA_REQUEST_MINOR };
+PyObject *kitura_request_field(PyObject *request, int which);
 
 /* _request.c: a request of type (a RequestCore subtype, made without calling it) with
  * these fields, HTTP/1.<minor>; type(...) called for any other type. A new reference. */

@@ -12,16 +12,15 @@ handler that never looks at them costs nothing.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from typing import Iterable, Iterator, Union
+
+from .http11 import NO_EXTENSIONS
 
 __all__ = ["HeadersContainer", "SINGLE_VALUE_HEADERS", "HeadersCore", "PyHeadersCore", "HeadersMethods"]
 
 _log = logging.getLogger("kitura.net")
 
-#: ``KITURA_NO_EXTENSIONS=1``: the pure-Python core even where the C one was built (http11.py).
-NO_EXTENSIONS = bool(os.environ.get("KITURA_NO_EXTENSIONS"))
 
 SINGLE_VALUE_HEADERS = frozenset(
     {

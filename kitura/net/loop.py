@@ -19,6 +19,7 @@ import os
 import threading
 from typing import Any, Awaitable, Callable, Coroutine, TypeVar
 
+from .http11 import NO_EXTENSIONS
 from .workers import WorkerPool
 
 __all__ = [
@@ -172,7 +173,7 @@ def py_first_step(coro: Coroutine[Any, Any, Any]) -> Any:
 
 
 first_step = py_first_step
-if not os.environ.get("KITURA_NO_EXTENSIONS"):  # (http11.NO_EXTENSIONS)
+if not NO_EXTENSIONS:
     try:
         from ._speedups import STEP_DONE, first_step  # type: ignore[import-not-found,no-redef,unused-ignore]
     except ImportError:  # the optional extension was not built

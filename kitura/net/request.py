@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Optional
 from urllib.parse import SplitResult, urlsplit
 
-from .headers import NO_EXTENSIONS, HeadersContainer
+from .headers import HeadersContainer
+from .http11 import NO_EXTENSIONS
 
 __all__ = ["ServerRequest", "RequestCore", "PyRequestCore", "RequestMethods"]
 
