@@ -20,6 +20,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <sched.h>
+#include <stddef.h>
 
 #include "_speedups.h"
 
